@@ -56,6 +56,11 @@ class DoseEngine:
         self._pend = 0
         self._pn = 0
         self._pc = 1
+        # a step budget: after `_budget` more forward steps, switch to `_then`
+        self._budget = 0
+        self._pb = 0
+        self._then = 0
+        self._thenc = 1
         # wrapping counters, read by fold()
         self._ticks = 0
         self._fwd = 0
@@ -76,17 +81,31 @@ class DoseEngine:
             return self._limit
         return (self._limit - self._d) // n
 
-    def set_rate(self, steps_per_day):
-        """Queue a new rate; the handler takes it at the next tick boundary."""
-        if steps_per_day < 0 or steps_per_day > self._d:
-            raise ValueError("rate out of range")
+    def set_rate(self, steps_per_day, steps=0, then=0):
+        """Queue a new rate; the handler takes it at the next tick boundary.
+
+        With `steps` > 0 the rate holds for exactly that many forward steps
+        and then `then` takes over at the next tick: a bolus of an exact size.
+        """
+        for r in (steps_per_day, then):
+            if r < 0 or r > self._d:
+                raise ValueError("rate out of range")
+        if steps < 0:
+            raise ValueError("negative step budget")
         self._pend = 0
         self._pn = steps_per_day
         self._pc = self.chunk_for(steps_per_day)
+        self._pb = steps
+        self._then = then
+        self._thenc = self.chunk_for(then)
         self._pend = 1
 
     def rate(self):
         return self._pn if self._pend else self._n
+
+    def budget(self):
+        """Forward steps left before the `then` rate takes over (0: none set)."""
+        return self._pb if self._pend else self._budget
 
     def start(self):
         """Deliver from the next tick on; time spent stopped is never made up."""
@@ -173,10 +192,24 @@ class DoseEngine:
             return
         if self._mode != RUNNING:
             return
+        while self._budget and self._n:
+            # the tick on which the budget's last step falls due, in closed form
+            need = self._budget - self._owed
+            t = (need * self._d - self._acc + self._n - 1) // self._n if need > 0 else 0
+            if t > n:
+                break
+            self.steps_due(t)
+            self._fwd = (self._fwd + self._budget) % WRAP
+            self._owed = 0
+            self._budget = 0
+            self._switch()
+            n -= t
         due = self.steps_due(n) + self._owed
         k = due if due < n else n
         self._owed = due - k
         self._fwd = (self._fwd + k) % WRAP
+        if self._budget:
+            self._budget -= k
 
     def sync(self):
         """Make the next tick count from now (the simulator after a jump)."""
@@ -185,9 +218,23 @@ class DoseEngine:
     def _take_pending(self):
         self._n = self._pn
         self._chunk = self._pc
+        self._budget = self._pb
         if self._acc >= self._d:
             self._acc = 0
         self._pend = 0
+
+    def _switch(self):
+        # the budget is spent: steps still owed were due at the old rate after
+        # its end, so they are dropped (counted) rather than given late
+        self._n = self._then
+        self._chunk = self._thenc
+        if self._owed:
+            x = self._owed
+            c = self._drop_steps
+            if c >= WRAP - x:
+                c -= WRAP
+            self._drop_steps = c + x
+            self._owed = 0
 
     # ---- interrupt side ---------------------------------------------------
 
@@ -244,6 +291,10 @@ class DoseEngine:
                 self._pulse = 1
                 c = self._fwd + 1
                 self._fwd = 0 if c >= WRAP else c
+                if self._budget:
+                    self._budget -= 1
+                    if not self._budget:
+                        self._switch()
         elif mode == BACKOFF:
             if self._backoff > 0:
                 self._backoff -= 1

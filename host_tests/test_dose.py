@@ -244,3 +244,34 @@ def test_handler_allocates_nothing_under_heap_lock():
     r.fold()
     assert r.fwd > 900
     assert r.rev == 50
+
+
+def test_budget_gives_an_exact_bolus_then_basal():
+    basal = D // 1000
+    for use_handler in (False, True):
+        r = Rig(log_edges=False)
+        r.engine.set_rate(D // 5, steps=37, then=basal)
+        r.engine.start()
+        if use_handler:
+            r.run_ticks(37 * 5 + 10)
+        else:
+            r.engine.advance(37 * 5 + 10)
+        r.fold()
+        assert r.fwd == 37, r.fwd
+        assert r.engine.rate() == basal and r.engine.budget() == 0
+        if use_handler:
+            r.run_ticks(10000)
+        else:
+            r.engine.advance(10000)
+        r.fold()
+        assert 37 + 9 <= r.fwd <= 37 + 11
+
+
+def test_budget_crossing_inside_one_closed_form_jump():
+    r = Rig()
+    rate = D // 3
+    r.engine.set_rate(rate, steps=1000, then=0)
+    r.engine.start()
+    r.engine.advance(10 * D)
+    r.fold()
+    assert r.fwd == 1000

@@ -1,0 +1,94 @@
+"""ESP32 DevKitC: its own wiring (input-capable, boot-safe GPIOs) and parameters.
+
+esp32 timers are hardware ids 0-3 with soft callbacks only (`hard=True`
+raises ValueError since 1.27), so ticks can arrive late or bunched: the dose
+engine accounts for elapsed time. ADC inputs use 11 dB attenuation (0-3.3 V).
+"""
+
+import machine
+from machine import ADC, PWM, Pin, Timer
+
+from drivers.stepper import Stepper
+
+name = "esp32"
+TICK_HZ = 1000
+DEFAULT_STEPS_PER_ML = 20000
+HAS_BATTERY = True
+SAMPLE_MS = 250
+
+PIN_STEP = 25
+PIN_DIR = 26
+PIN_EN = 27
+PIN_DIAG = 14
+PIN_PRESSURE = 34  # ADC1_CH6, input only
+PIN_RESERVOIR = 35  # ADC1_CH7, input only
+PIN_BATTERY = 32  # ADC1_CH4
+PIN_BUTTON = 33
+PIN_SAFE = 13
+PIN_BUZZER = 18
+PIN_LED = 2  # the DevKitC's on-board LED on many modules
+TIMER_ID = 0
+WDT_FEED_TIMER_ID = 1
+
+
+def safe_mode_requested():
+    return Pin(PIN_SAFE, Pin.IN, Pin.PULL_UP).value() == 0
+
+
+class Board:
+    name = name
+    tick_hz = TICK_HZ
+    int_limit = (1 << 30) - 1
+    default_steps_per_ml = DEFAULT_STEPS_PER_ML
+    has_battery = HAS_BATTERY
+    sample_ms = SAMPLE_MS
+    vref_mv = 3300
+
+    def __init__(self):
+        import time
+
+        self.clock = time
+        self.stepper = Stepper(
+            Pin(PIN_STEP, Pin.OUT, value=0),
+            Pin(PIN_DIR, Pin.OUT, value=0),
+            Pin(PIN_EN, Pin.OUT, value=1),
+            diag=Pin(PIN_DIAG, Pin.IN, Pin.PULL_DOWN),
+        )
+        self.adc_pressure = ADC(Pin(PIN_PRESSURE), atten=ADC.ATTN_11DB)
+        self.adc_reservoir = ADC(Pin(PIN_RESERVOIR), atten=ADC.ATTN_11DB)
+        self.adc_battery = ADC(Pin(PIN_BATTERY), atten=ADC.ATTN_11DB)
+        self.button = Pin(PIN_BUTTON, Pin.IN, Pin.PULL_UP)
+        self.buzzer = PWM(Pin(PIN_BUZZER), freq=2000, duty_u16=0)
+        self.led = Pin(PIN_LED, Pin.OUT, value=0)
+        self._timer = None
+        self._wdt = None
+        self._wdt_feeder = None
+
+    def start_ticks(self, callback):
+        self._timer = Timer(TIMER_ID)
+        try:
+            self._timer.init(mode=Timer.PERIODIC, freq=self.tick_hz, callback=callback, hard=True)
+        except (TypeError, ValueError):
+            self._timer.init(mode=Timer.PERIODIC, freq=self.tick_hz, callback=callback)
+
+    def stop_ticks(self):
+        if self._timer is not None:
+            self._timer.deinit()
+
+    def start_watchdog(self, timeout_ms=8000):
+        self._wdt = machine.WDT(timeout=timeout_ms)
+
+    def feed_watchdog(self):
+        if self._wdt is not None:
+            self._wdt.feed()
+
+    def stop_watchdog(self):
+        # esp32's WDT cannot be stopped: a timer keeps feeding it for the REPL
+        wdt = self._wdt
+        if wdt is None:
+            return
+        self._wdt_feeder = Timer(WDT_FEED_TIMER_ID)
+        self._wdt_feeder.init(mode=Timer.PERIODIC, period=1000, callback=lambda _t: wdt.feed())
+
+    def reset_cause(self):
+        return "watchdog" if machine.reset_cause() == machine.WDT_RESET else "power"

@@ -1,0 +1,87 @@
+"""Raspberry Pi Pico (RP2040): the fixed wiring of SPEC 2 and its board parameters.
+
+The only file that names Pico pin numbers. rp2 has virtual timers only
+(`Timer(-1)`) and they can run hard callbacks.
+"""
+
+import machine
+from machine import ADC, PWM, Pin, Timer
+
+from drivers.stepper import Stepper
+
+name = "pico"
+TICK_HZ = 1000
+DEFAULT_STEPS_PER_ML = 20000
+HAS_BATTERY = True
+SAMPLE_MS = 250
+
+PIN_STEP = 2
+PIN_DIR = 3
+PIN_EN = 4
+PIN_DIAG = 5
+PIN_PRESSURE = 26  # ADC0: 0.33 V = 0 kPa .. 2.97 V = 300 kPa
+PIN_RESERVOIR = 27  # ADC1: 0.33 V = empty .. 2.97 V = full
+PIN_BATTERY = 28  # ADC2: 1:2 divider
+PIN_BUTTON = 14  # active low, pull-up
+PIN_SAFE = 15  # active low, pull-up: held low at boot skips the application
+PIN_BUZZER = 16
+PIN_LED = 25
+WATCHDOG_CTRL = 0x40058000
+WATCHDOG_ENABLE = 1 << 30
+
+
+def safe_mode_requested():
+    return Pin(PIN_SAFE, Pin.IN, Pin.PULL_UP).value() == 0
+
+
+class Board:
+    name = name
+    tick_hz = TICK_HZ
+    int_limit = (1 << 30) - 1
+    default_steps_per_ml = DEFAULT_STEPS_PER_ML
+    has_battery = HAS_BATTERY
+    sample_ms = SAMPLE_MS
+    vref_mv = 3300
+
+    def __init__(self):
+        import time
+
+        self.clock = time
+        self.stepper = Stepper(
+            Pin(PIN_STEP, Pin.OUT, value=0),
+            Pin(PIN_DIR, Pin.OUT, value=0),
+            Pin(PIN_EN, Pin.OUT, value=1),
+            diag=Pin(PIN_DIAG, Pin.IN, Pin.PULL_DOWN),
+        )
+        self.adc_pressure = ADC(PIN_PRESSURE)
+        self.adc_reservoir = ADC(PIN_RESERVOIR)
+        self.adc_battery = ADC(PIN_BATTERY)
+        self.button = Pin(PIN_BUTTON, Pin.IN, Pin.PULL_UP)
+        self.buzzer = PWM(Pin(PIN_BUZZER), freq=2000, duty_u16=0)
+        self.led = Pin(PIN_LED, Pin.OUT, value=0)
+        self._timer = None
+        self._wdt = None
+
+    def start_ticks(self, callback):
+        # keep the Timer (and the bound callback, held by the engine) referenced for life
+        self._timer = Timer(-1)
+        self._timer.init(mode=Timer.PERIODIC, freq=self.tick_hz, callback=callback, hard=True)
+
+    def stop_ticks(self):
+        if self._timer is not None:
+            self._timer.deinit()
+
+    def start_watchdog(self, timeout_ms=8000):
+        self._wdt = machine.WDT(timeout=timeout_ms)
+
+    def feed_watchdog(self):
+        if self._wdt is not None:
+            self._wdt.feed()
+
+    def stop_watchdog(self):
+        # machine.WDT has no stop; clear WATCHDOG CTRL.ENABLE so the REPL stays usable
+        machine.mem32[WATCHDOG_CTRL] &= ~WATCHDOG_ENABLE
+        self._wdt = None
+
+    def reset_cause(self):
+        return "watchdog" if machine.reset_cause() == machine.WDT_RESET else "power"

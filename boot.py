@@ -1,0 +1,1 @@
+# Kept tiny on purpose: everything happens in main.py.

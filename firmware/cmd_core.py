@@ -1,0 +1,98 @@
+"""Core commands: help, version, json, status, start, stop."""
+
+from firmware import isotime
+from firmware.errors import E_STATE, E_SYNTAX, E_UNKNOWN, PumpError
+from firmware.pump import ALARM, RUNNING, STOPPED, SUSPENDED, VERSION
+from firmware.shell import ANY, CLINICIAN, ROLE_NAMES, no_args, printable
+from firmware.volume import steps_to_ml
+
+
+def cmd_help(sh, words):
+    if len(words) > 1:
+        raise PumpError(E_SYNTAX, "usage: help [CMD]")
+    if words:
+        c = sh.commands.get(words[0])
+        if c is None:
+            raise PumpError(E_UNKNOWN, "unknown command '%s'" % printable(words[0]))
+        return {
+            "command": c.name,
+            "usage": c.usage,
+            "role": ROLE_NAMES[c.role],
+            "help": c.text,
+            "text": "%s  (%s)\n  %s" % (c.usage, ROLE_NAMES[c.role], c.text),
+        }
+    names = sorted(sh.commands)
+    lines = ["%-34s %s" % (sh.commands[n].usage, sh.commands[n].text) for n in names]
+    return {"commands": names, "text": "\n".join(lines)}
+
+
+def cmd_version(sh, words):
+    no_args(words)
+    return {"version": VERSION, "board": sh.pump.board.name}
+
+
+def cmd_json(sh, words):
+    if len(words) != 1 or words[0] not in ("on", "off"):
+        raise PumpError(E_SYNTAX, "usage: json on|off")
+    sh.json = words[0] == "on"
+    return {"json": sh.json}
+
+
+def status_fields(pump):
+    spm = pump.steps_per_ml
+    rate = pump.engine.rate() if pump.state == RUNNING else 0
+    now = pump.pump_ms()
+    d = {
+        "state": pump.state,
+        "mode": pump.mode,
+        "rate_ml_day": steps_to_ml(rate, spm),
+        "delivered_24h_ml": steps_to_ml(pump.ledger.delivered_24h(now), spm),
+        "delivered_total_steps": pump.ledger.total_steps,
+        "delivered_total_ml": steps_to_ml(pump.ledger.total_steps, spm),
+        "steps_per_ml": spm,
+        "alarms": [],
+        "clock": isotime.fmt(pump.wall()),
+        "clock_uncertain": pump.clock_uncertain,
+        "dose_unit": None,
+        "delivered_24h_dose": None,
+        "reservoir_ml": None,
+        "days_to_empty": None,
+    }
+    for s in pump.services:
+        f = getattr(s, "status", None)
+        if f is not None:
+            f(pump, d)
+    return d
+
+
+def cmd_status(sh, words):
+    no_args(words)
+    return status_fields(sh.pump)
+
+
+def cmd_start(sh, words):
+    no_args(words)
+    p = sh.pump
+    if p.state == RUNNING:
+        return {"state": p.state}
+    if p.state not in (STOPPED, ALARM, SUSPENDED) or p.mode == "none":
+        raise PumpError(E_STATE, "no confirmed program to start" if p.mode == "none" else "not now: " + p.state)
+    p.start()
+    return {"state": p.state}
+
+
+def cmd_stop(sh, words):
+    # never refused for its arguments either: anyone at the pump can stop it
+    p = sh.pump
+    if p.state == RUNNING or p.engine.running():
+        p.stop("stop")
+    return {"state": p.state}
+
+
+def register(sh):
+    sh.add("help", ANY, cmd_help, "help [CMD]", "list commands, or one command's usage")
+    sh.add("version", ANY, cmd_version, "version", "firmware version and board")
+    sh.add("json", ANY, cmd_json, "json on|off", "one JSON object per reply")
+    sh.add("status", ANY, cmd_status, "status", "state, rate, delivered, reservoir, alarms, clock")
+    sh.add("start", CLINICIAN, cmd_start, "start", "start the confirmed program or resume after an acked alarm")
+    sh.add("stop", ANY, cmd_stop, "stop", "stop delivery at once (never locked)")

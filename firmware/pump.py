@@ -1,0 +1,89 @@
+"""The pump: engine, accounting and clocks, and the services that run beside them.
+
+`service()` is the main loop's one call: it folds the engine's counters and
+lets each service (therapy, safety, alarms, store...) do what is due. It never
+blocks; the board's main loop and the simulator both call it.
+"""
+
+from firmware import isotime
+from firmware.dose import DoseEngine
+from firmware.ledger import Ledger
+from firmware.uptime import Uptime
+
+VERSION = "0.1.0"
+
+STOPPED = "stopped"
+RUNNING = "running"
+SUSPENDED = "suspended"
+REFILL = "refill"
+ALARM = "alarm"
+
+
+class Pump:
+    def __init__(self, board, start_time=None):
+        self.board = board
+        self.clock = board.clock
+        self.engine = DoseEngine(board.stepper, board.clock, tick_hz=board.tick_hz, int_limit=board.int_limit)
+        self.ledger = Ledger(self.engine)
+        self.uptime = Uptime(board.clock)
+        self.pump_ms_base = 0  # pump time carried across resets (persistence restores it)
+        self._wall_base = start_time if start_time is not None else isotime.parse("2026-01-01T00:00:00")
+        self._wall_at_ms = 0
+        self.clock_uncertain = False
+        self.state = STOPPED
+        self.steps_per_ml = board.default_steps_per_ml
+        self.basal = 0  # steps per day of the confirmed program (therapy sets it)
+        self.mode = "none"
+        self.services = []
+        self.listeners = []  # callables(event, fields) for the log and alarms
+
+    # ---- time ----------------------------------------------------------------
+
+    def now_ms(self):
+        return self.uptime.ms
+
+    def pump_ms(self):
+        """The pump's own elapsed time: monotonic across resets, unmoved by `time set`."""
+        return self.pump_ms_base + self.uptime.ms
+
+    def wall(self):
+        """Unix seconds of the wall clock."""
+        return self._wall_base + (self.uptime.ms - self._wall_at_ms) // 1000
+
+    def set_wall(self, unix_s, uncertain=False):
+        self._wall_base = unix_s
+        self._wall_at_ms = self.uptime.ms
+        self.clock_uncertain = uncertain
+
+    # ---- events --------------------------------------------------------------
+
+    def event(self, name, **fields):
+        for f in self.listeners:
+            f(name, fields)
+
+    # ---- delivery ------------------------------------------------------------
+
+    def set_basal(self, steps_per_day, mode):
+        self.basal = steps_per_day
+        self.mode = mode
+        if self.state == RUNNING:
+            self.engine.set_rate(steps_per_day)
+
+    def start(self):
+        if self.state == RUNNING:
+            return
+        self.engine.set_rate(self.basal)
+        self.engine.start()
+        self.state = RUNNING
+        self.event("start")
+
+    def stop(self, why="stop", state=STOPPED):
+        self.engine.stop()
+        self.state = state
+        self.event(why)
+
+    def service(self):
+        self.uptime.update()
+        self.ledger.fold(self.pump_ms())
+        for s in self.services:
+            s.service(self)

@@ -1,0 +1,63 @@
+"""The simulator's entry point on the MicroPython unix port.
+
+Reads shell lines from stdin (a terminal: virtual time follows wall time; a
+pipe: virtual time moves only with `sim run`), answers each, and at end of
+input shuts the pump down cleanly.
+"""
+
+import select
+import sys
+
+from firmware import isotime
+
+from tools.sim import simrun
+
+
+def parse_args(argv):
+    opts = {"state": None, "start": "2026-01-01T00:00:00", "seed": 1, "rate": None, "tty": "0"}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("--") and a[2:] in opts and i + 1 < len(argv):
+            opts[a[2:]] = argv[i + 1]
+            i += 2
+        else:
+            raise SystemExit("usage: sim [--state DIR] [--start ISO] [--seed N] [--rate ML_PER_DAY]")
+    opts["start"] = isotime.parse(opts["start"])
+    opts["seed"] = int(opts["seed"])
+    return opts
+
+
+def main(argv):
+    opts = parse_args(argv)
+    sim = simrun.Simulator(opts)
+    out = sys.stdout
+    inp = sys.stdin.buffer
+    interactive = opts["tty"] == "1"
+    poll = select.poll()
+    poll.register(inp, select.POLLIN)
+    if interactive:
+        import utime
+
+        last = utime.ticks_ms()
+    out.write("pump> ")
+    while True:
+        if interactive:
+            ready = poll.poll(100)
+            now = utime.ticks_ms()
+            sim.run_ms(utime.ticks_diff(now, last))
+            last = now
+            if not ready:
+                continue
+        data = inp.read(1)
+        if not data:
+            break
+        for reply in sim.feed(data):
+            out.write(reply + "\n")
+            out.write("pump> ")
+    for reply in sim.finish():
+        out.write(reply + "\n")
+    sim.shutdown()
+
+
+main(sys.argv[1:])

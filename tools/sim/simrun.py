@@ -1,0 +1,97 @@
+"""The simulator: the firmware on the `sim` board, with virtual time under command.
+
+`sim run DURATION` moves the virtual clock in steps no longer than the
+board's sampling period, advancing the dose engine in closed form and letting
+every service run at each step, so supervision runs as it would on a board.
+"""
+
+from boards import sim as simboard
+from firmware import app
+from firmware.errors import E_RANGE, E_SYNTAX, PumpError
+from firmware.lines import LineSplitter
+from firmware.shell import ANY
+
+MAX_RUN_MS = 400 * 86400000
+
+
+def parse_duration_ms(s):
+    units = {"s": 1000, "m": 60000, "h": 3600000, "d": 86400000}
+    if len(s) < 2 or s[-1] not in units or not s[:-1].isdigit():
+        raise PumpError(E_SYNTAX, "duration like 90s, 15m, 2h or 7d")
+    ms = int(s[:-1]) * units[s[-1]]
+    if ms <= 0 or ms > MAX_RUN_MS:
+        raise PumpError(E_RANGE, "duration must be above 0 and at most 400d")
+    return ms
+
+
+class Simulator:
+    def __init__(self, opts):
+        self.opts = opts
+        self.board = simboard.Board()
+        self.pump, self.shell = app.build(self.board, start_time=opts["start"])
+        self.shell.add("sim", ANY, self.cmd_sim, "sim run DURATION|...", "simulator controls (sim board only)")
+        self.lines = LineSplitter()
+        self.board.start_ticks(self.pump.engine.on_tick)
+        if opts.get("rate") is not None:
+            self._demo_rate(opts["rate"])
+
+    def _demo_rate(self, text):
+        # --rate ML_PER_DAY: a plain continuous program for first demonstrations
+        whole, _, frac = text.partition(".")
+        frac = (frac + "000000")[:6]
+        if not whole.isdigit() or not frac.isdigit():
+            raise SystemExit("--rate wants a decimal mL/day")
+        nl = int(whole) * 1000000 + int(frac)
+        steps = (nl * self.pump.steps_per_ml + 500000) // 1000000
+        self.pump.set_basal(steps, "continuous")
+        self.pump.start()
+
+    # ---- time -------------------------------------------------------------
+
+    def step_ms(self):
+        return self.board.sample_ms
+
+    def run_ms(self, ms):
+        pump = self.pump
+        clock = self.board.clock
+        per_ms = self.board.tick_hz // 1000
+        while ms > 0:
+            dt = self.step_ms()
+            if dt > ms:
+                dt = ms
+            clock.advance_ms(dt)
+            pump.engine.advance(dt * per_ms)
+            pump.service()
+            ms -= dt
+
+    # ---- shell ------------------------------------------------------------
+
+    def feed(self, data):
+        out = []
+        for line in self.lines.feed(data):
+            r = self.shell.handle(line)
+            if r is not None:
+                out.append(r)
+        return out
+
+    def finish(self):
+        out = []
+        for line in self.lines.flush():
+            r = self.shell.handle(line)
+            if r is not None:
+                out.append(r)
+        return out
+
+    def shutdown(self):
+        self.pump.engine.stop()
+
+    def cmd_sim(self, sh, words):
+        if not words:
+            raise PumpError(E_SYNTAX, "usage: sim run DURATION")
+        if words[0] == "run":
+            if len(words) != 2:
+                raise PumpError(E_SYNTAX, "usage: sim run DURATION")
+            ms = parse_duration_ms(words[1])
+            self.run_ms(ms)
+            return {"ran_ms": ms}
+        raise PumpError(E_SYNTAX, "unknown sim command '%s'" % words[0][:20])
