@@ -6,6 +6,7 @@ blocks; the board's main loop and the simulator both call it.
 """
 
 from firmware import isotime
+from firmware.alarms import Alarms
 from firmware.dose import DoseEngine
 from firmware.ledger import Ledger
 from firmware.uptime import Uptime
@@ -35,7 +36,17 @@ class Pump:
         self.basal = 0  # steps per day of the confirmed program (therapy sets it)
         self.mode = "none"
         self.services = []
-        self.listeners = []  # callables(event, fields) for the log and alarms
+        self.listeners = []  # callables(event, fields): the event log subscribes
+        # services set by app.build; None until their issue lands
+        self.alarms = Alarms(self)
+        self.services.append(self.alarms)
+        self.auth = None
+        self.therapy = None
+        self.reservoir = None
+        self.safety = None
+        self.store = None
+        self.log = None
+        self.trend = None
 
     # ---- time ----------------------------------------------------------------
 
@@ -81,6 +92,13 @@ class Pump:
         self.engine.stop()
         self.state = state
         self.event(why)
+
+    def alarm_stop(self, code):
+        """A stopping alarm: the motor stops within one tick; `start` resumes after ack."""
+        self.engine.stop()
+        if self.state != ALARM:
+            self.state = ALARM
+            self.event("alarm_stop", code=code)
 
     def service(self):
         self.uptime.update()
