@@ -76,7 +76,9 @@ def cmd_start(sh, words):
     if p.state == RUNNING:
         return {"state": p.state}
     if p.state not in (STOPPED, ALARM, SUSPENDED) or p.mode == "none":
-        raise PumpError(E_STATE, "no confirmed program to start" if p.mode == "none" else "not now: " + p.state)
+        raise PumpError(
+            E_STATE, "no confirmed program to start" if p.mode == "none" else "not now: " + p.state
+        )
     p.start()
     return {"state": p.state}
 
@@ -94,5 +96,7 @@ def register(sh):
     sh.add("version", ANY, cmd_version, "version", "firmware version and board")
     sh.add("json", ANY, cmd_json, "json on|off", "one JSON object per reply")
     sh.add("status", ANY, cmd_status, "status", "state, rate, delivered, reservoir, alarms, clock")
-    sh.add("start", CLINICIAN, cmd_start, "start", "start the confirmed program or resume after an acked alarm")
+    sh.add(
+        "start", CLINICIAN, cmd_start, "start", "start the confirmed program or resume after an acked alarm"
+    )
     sh.add("stop", ANY, cmd_stop, "stop", "stop delivery at once (never locked)")

@@ -12,9 +12,12 @@ def micropython_path():
 
 
 def command(args, heap="1M"):
-    return [micropython_path(), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", "sim", "simmain.py")] + list(
-        args
-    )
+    return [
+        micropython_path(),
+        "-X",
+        "heapsize=" + heap,
+        os.path.join(ROOT, "tools", "sim", "simmain.py"),
+    ] + list(args)
 
 
 def env():

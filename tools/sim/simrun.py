@@ -29,7 +29,9 @@ class Simulator:
         self.opts = opts
         self.board = simboard.Board()
         self.pump, self.shell = app.build(self.board, start_time=opts["start"])
-        self.shell.add("sim", ANY, self.cmd_sim, "sim run DURATION|...", "simulator controls (sim board only)")
+        self.shell.add(
+            "sim", ANY, self.cmd_sim, "sim run DURATION|...", "simulator controls (sim board only)"
+        )
         self.lines = LineSplitter()
         self.board.start_ticks(self.pump.engine.on_tick)
         if opts.get("rate") is not None:
