@@ -9,7 +9,6 @@ import select
 import sys
 
 from firmware import isotime
-
 from tools.sim import simrun
 
 
