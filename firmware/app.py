@@ -6,7 +6,8 @@ simulator uses it too, so the firmware it runs is the firmware a board runs.
 
 import sys
 
-from firmware import cmd_core
+from firmware import cmd_core, cmd_session
+from firmware.auth import Auth
 from firmware.lines import LineSplitter
 from firmware.pump import Pump
 from firmware.shell import Shell
@@ -18,6 +19,11 @@ def build(board, start_time=None):
     pump = Pump(board, start_time=start_time)
     shell = Shell(pump)
     cmd_core.register(shell)
+    auth = Auth(pump)
+    auth.attach(shell)
+    pump.auth = auth  # pyright: ignore[reportAttributeAccessIssue]  (Pump declares it None until wired)
+    pump.services.append(auth)
+    cmd_session.register(shell)
     return pump, shell
 
 

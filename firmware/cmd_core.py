@@ -7,19 +7,23 @@ from firmware.shell import ANY, CLINICIAN, ROLE_NAMES, no_args, printable
 from firmware.volume import steps_to_ml
 
 
+def _role(c):
+    return "any" if c.role == ANY else ROLE_NAMES[c.role]
+
+
 def cmd_help(sh, words):
     if len(words) > 1:
         raise PumpError(E_SYNTAX, "usage: help [CMD]")
     if words:
         c = sh.commands.get(words[0])
         if c is None:
-            raise PumpError(E_UNKNOWN, "unknown command '%s'" % printable(words[0]))
+            raise PumpError(E_UNKNOWN, "unknown command '%s'; try help" % printable(words[0]))
         return {
             "command": c.name,
             "usage": c.usage,
-            "role": ROLE_NAMES[c.role],
+            "role": _role(c),
             "help": c.text,
-            "text": "%s  (%s)\n  %s" % (c.usage, ROLE_NAMES[c.role], c.text),
+            "text": "%s  (%s)\n  %s" % (c.usage, _role(c), c.text),
         }
     names = sorted(sh.commands)
     lines = ["%-34s %s" % (sh.commands[n].usage, sh.commands[n].text) for n in names]
@@ -84,7 +88,10 @@ def cmd_start(sh, words):
 
 
 def cmd_stop(sh, words):
-    # never refused for its arguments either: anyone at the pump can stop it
+    # open to every role and never locked; extra words are refused like any
+    # other command's (SPEC 9: bad input changes nothing), the reply says how
+    if words:
+        raise PumpError(E_SYNTAX, "usage: stop (no arguments)")
     p = sh.pump
     if p.state == RUNNING or p.engine.running():
         p.stop("stop")

@@ -46,3 +46,39 @@ class LineSplitter:
         self._buf = bytearray()
         self._over = False
         return [line]
+
+
+def valid_utf8(b):
+    """Strict UTF-8 (RFC 3629), the same answer on both interpreters.
+
+    MicroPython's bytes.decode() accepts overlong forms, surrogates and code
+    points above U+10FFFF that CPython refuses, so the shell checks here first.
+    """
+    i = 0
+    n = len(b)
+    while i < n:
+        c = b[i]
+        if c < 0x80:
+            i += 1
+            continue
+        if 0xC2 <= c <= 0xDF:
+            need, lo, hi = 1, 0x80, 0xBF
+        elif 0xE0 <= c <= 0xEF:
+            need = 2
+            lo = 0xA0 if c == 0xE0 else 0x80
+            hi = 0x9F if c == 0xED else 0xBF
+        elif 0xF0 <= c <= 0xF4:
+            need = 3
+            lo = 0x90 if c == 0xF0 else 0x80
+            hi = 0x8F if c == 0xF4 else 0xBF
+        else:
+            return False
+        if i + need >= n:
+            return False
+        if not lo <= b[i + 1] <= hi:
+            return False
+        for j in range(i + 2, i + 1 + need):
+            if not 0x80 <= b[j] <= 0xBF:
+                return False
+        i += 1 + need
+    return True

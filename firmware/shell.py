@@ -9,7 +9,7 @@ Handlers check everything before they change anything.
 
 from firmware import jsonout
 from firmware.errors import E_AUTH, E_INTERNAL, E_SYNTAX, E_TOOLONG, E_UNKNOWN, PumpError
-from firmware.lines import MAX_LINE, TOOLONG
+from firmware.lines import MAX_LINE, TOOLONG, valid_utf8
 
 PATIENT = 0
 CLINICIAN = 1
@@ -33,14 +33,27 @@ class Shell:
         self.role = PATIENT
         self.commands = {}
         self.before = []  # hooks(shell) run before every command (idle logout, ...)
+        self.after = []  # hooks(shell) run after a command succeeded (idle timer, ...)
+        self.last_ok = None
 
     def add(self, name, role, fn, usage, text):
         self.commands[name] = Command(name, role, fn, usage, text)
 
     def handle(self, raw):
-        """Answer one line (bytes or TOOLONG); None for a blank line."""
+        """Answer one line (bytes or TOOLONG); None for a blank line.
+
+        `last_ok` says how the line went: True, False (refused), None (blank).
+        """
+        self.last_ok = False
         try:
-            return self._reply(self._run(raw))
+            data = self._run(raw)
+            if data is None:
+                self.last_ok = None
+                return None
+            self.last_ok = True
+            for h in self.after:
+                h(self)
+            return self._reply(data)
         except PumpError as e:
             return self._error(e.code, e.msg)
         except KeyboardInterrupt:
@@ -52,21 +65,16 @@ class Shell:
     def _run(self, raw):
         if raw is TOOLONG:
             raise PumpError(E_TOOLONG, "line longer than %d bytes" % MAX_LINE)
-        try:
-            line = raw.decode()
-        except UnicodeError:
-            raise PumpError(E_SYNTAX, "line is not valid UTF-8") from None
-        words = line.split()
-        if not words:
+        line = check_line(raw)
+        if line is None:
             return None
-        for ch in line:
-            if ch != "\t" and (ord(ch) < 32 or ord(ch) == 127):
-                raise PumpError(E_SYNTAX, "control character in line")
+        words = split_words(line)
         for h in self.before:
             h(self)
         cmd = self.commands.get(words[0])
         if cmd is None:
             raise PumpError(E_UNKNOWN, "unknown command '%s'; try help" % printable(words[0]))
+        # the role is checked before the handler looks at any value
         if cmd.role > self.role:
             raise PumpError(E_AUTH, "'%s' needs the clinician role; login clinician PIN" % cmd.name)
         out = cmd.fn(self, words[1:])
@@ -86,6 +94,35 @@ class Shell:
         if self.json:
             return jsonout.encode({"ok": False, "code": code, "error": msg})
         return "error %s: %s" % (code, msg)
+
+
+def check_line(raw):
+    """The line as text, None if blank (only spaces and tabs), or PumpError E_SYNTAX.
+
+    Checked on the bytes so both interpreters agree: CPython's split() takes
+    \\x1c-\\x1f and \\x85 as spaces and MicroPython's decode() takes overlong
+    UTF-8, so neither is left to decide.
+    """
+    blank = True
+    for b in raw:
+        if b != 32 and b != 9:
+            blank = False
+            if b < 32 or b == 127:
+                raise PumpError(E_SYNTAX, "control character 0x%02x in line" % b)
+    if blank:
+        return None
+    if not valid_utf8(raw):
+        raise PumpError(E_SYNTAX, "line is not valid UTF-8")
+    line = raw.decode()
+    for ch in line:
+        if 0x80 <= ord(ch) <= 0x9F:  # C1 controls (NEL, CSI...) are control characters too
+            raise PumpError(E_SYNTAX, "control character U+%04X in line" % ord(ch))
+    return line
+
+
+def split_words(line):
+    """Words separated by spaces and tabs only (no other character splits)."""
+    return [w for w in line.replace("\t", " ").split(" ") if w]
 
 
 def printable(s, limit=40):
