@@ -5,6 +5,11 @@ lets each service (therapy, safety, alarms, store...) do what is due. It never
 blocks; the board's main loop and the simulator both call it.
 """
 
+try:
+    from typing import Any  # noqa: F401  (type comments below; absent on the boards)
+except ImportError:
+    pass
+
 from firmware import isotime
 from firmware.alarms import Alarms
 from firmware.dose import DoseEngine
@@ -40,13 +45,13 @@ class Pump:
         # services set by app.build; None until their issue lands
         self.alarms = Alarms(self)
         self.services.append(self.alarms)
-        self.auth = None
-        self.therapy = None
-        self.reservoir = None
-        self.safety = None
-        self.store = None
-        self.log = None
-        self.trend = None
+        self.auth = None  # type: Any
+        self.therapy = None  # type: Any
+        self.reservoir = None  # type: Any
+        self.safety = None  # type: Any
+        self.store = None  # type: Any
+        self.log = None  # type: Any
+        self.trend = None  # type: Any
 
     # ---- time ----------------------------------------------------------------
 
