@@ -45,6 +45,7 @@ class Shell:
         `last_ok` says how the line went: True, False (refused), None (blank).
         """
         self.last_ok = False
+        was_json = self.json
         try:
             data = self._run(raw)
             if data is None:
@@ -53,7 +54,8 @@ class Shell:
             self.last_ok = True
             for h in self.after:
                 h(self)
-            return self._reply(data)
+            # `json off` is still answered in JSON: a tool reading JSON sees its reply
+            return self._reply(data, was_json or self.json)
         except PumpError as e:
             return self._error(e.code, e.msg)
         except KeyboardInterrupt:
@@ -80,10 +82,8 @@ class Shell:
         out = cmd.fn(self, words[1:])
         return {} if out is None else out
 
-    def _reply(self, data):
-        if data is None:
-            return None
-        if self.json:
+    def _reply(self, data, as_json):
+        if as_json:
             d = dict(data)
             d.pop("text", None)
             d["ok"] = True

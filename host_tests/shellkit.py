@@ -1,0 +1,96 @@
+"""Helpers for the shell tests: a pump on the sim board, lines in, replies out. Both interpreters."""
+
+import json
+
+from boards import sim as simboard
+from firmware import app, jsonout
+
+
+class Kit:
+    def __init__(self, json_mode=True):
+        self.board = simboard.Board()
+        self.pump, self.sh = app.build(self.board)
+        self.events = []
+        self.pump.listeners.append(self._on_event)
+        self.sh.json = json_mode
+
+    def _on_event(self, name, fields):
+        self.events.append((name, fields))
+
+    def raw(self, b):
+        """Answer one raw line (bytes, or lines.TOOLONG)."""
+        return self.sh.handle(b)
+
+    def say(self, text):
+        return self.sh.handle(text.encode())
+
+    def js(self, text):
+        """Send a line in JSON mode and return the decoded reply (checked for form)."""
+        r = self.say(text)
+        return check_json(r)
+
+    def code(self, text):
+        d = self.js(text)
+        return None if d["ok"] else d["code"]
+
+    def advance_ms(self, ms):
+        """Move the virtual clock in main-loop-sized steps, servicing as a board would."""
+        while ms > 0:
+            dt = 1000 if ms > 1000 else ms
+            self.board.clock.advance_ms(dt)
+            self.pump.service()
+            ms -= dt
+
+    def login(self, pin="1234"):
+        d = self.js("login clinician " + pin)
+        assert d["ok"], d
+        return d
+
+    def count(self, name):
+        return len([e for e in self.events if e[0] == name])
+
+
+def check_json(r):
+    """One JSON object on one line, `ok` first, no NaN or Infinity."""
+    assert r is not None, "no reply"
+    assert "\n" not in r and "\r" not in r, r
+    assert r.startswith('{"ok": '), r
+    for bad in ("NaN", "Infinity"):
+        assert bad not in r, r
+    d = json.loads(r)
+    assert isinstance(d, dict) and d["ok"] in (True, False), r
+    if not d["ok"]:
+        assert d["code"].startswith("E_") and isinstance(d["error"], str) and d["error"], r
+    return d
+
+
+def snapshot(kit):
+    """Everything a refused line must leave alone (SPEC 9), as one comparable string.
+
+    Status without the clock, the prescription (through the registry's own
+    `rx`, if registered), alarms, the auth state without the failed-login
+    count and lock, the role, JSON mode, and every event but `login_failed`.
+    """
+    sh = kit.sh
+    st = dict(sh.commands["status"].fn(sh, []))
+    st.pop("clock", None)
+    st.pop("text", None)
+    parts = [jsonout.encode(st)]
+    rx = sh.commands.get("rx")
+    if rx is not None and kit.pump.therapy is not None:
+        d = dict(rx.fn(sh, []))
+        d.pop("text", None)
+        parts.append(jsonout.encode(d))
+    a = kit.pump.auth
+    snap = dict(a.snapshot())
+    snap.pop("failures")
+    snap.pop("lock_until")
+    snap["last_ms"] = a.last_ms
+    parts.append(jsonout.encode(snap))
+    parts.append(jsonout.encode([al.fields(str) for al in kit.pump.alarms.items]))
+    parts.append(str(sh.role) + str(sh.json))
+    parts.append(str(len([e for e in kit.events if e[0] != "login_failed"])))
+    log = kit.pump.log
+    if log is not None and hasattr(log, "__len__"):
+        parts.append(str(len(log) - kit.count("login_failed")))
+    return "\n".join(parts)
