@@ -11,6 +11,7 @@ from firmware.auth import Auth
 from firmware.lines import LineSplitter
 from firmware.pump import Pump
 from firmware.shell import Shell
+from firmware.trend import attach as attach_trend
 
 PROMPT = "pump> "
 
@@ -24,6 +25,7 @@ def build(board, start_time=None):
     pump.auth = auth  # pyright: ignore[reportAttributeAccessIssue]  (Pump declares it None until wired)
     pump.services.append(auth)
     cmd_session.register(shell)
+    attach_trend(pump, shell)
     return pump, shell
 
 
