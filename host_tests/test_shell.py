@@ -181,3 +181,15 @@ def test_stop_is_never_behind_a_pin_or_lockout():
     d = k.js("stop")
     assert d["ok"] and d["state"] == "stopped" and not k.pump.engine.running()
     assert k.js("stop")["ok"]  # a no-op on a stopped pump still answers ok
+
+
+def test_json_check_refuses_nan_and_infinity():
+    # the checker the fuzz relies on must itself catch a bare NaN or Infinity
+    for bad in ('{"ok": true, "x": NaN}', '{"ok": true, "x": [1, Infinity]}', '{"ok": true, "x": -Infinity}'):
+        try:
+            check_json(bad)
+            caught = False
+        except (AssertionError, ValueError):
+            caught = True
+        assert caught, bad
+    assert check_json('{"ok": true, "x": "NaN Infinity"}')["x"] == "NaN Infinity"
