@@ -12,6 +12,7 @@ safety service sets `pressure_fn(pump)` -> 0.1 kPa or None and the reservoir
 service `reservoir_fn(pump)` -> uL or None; until then they read as unknown.
 """
 
+import struct
 from array import array
 
 from firmware.alarms import TABLE
@@ -23,6 +24,10 @@ NO_RESERVOIR = 65535  # 'H' sentinel: no reading
 # bit i of the alarm mask is CODES[i]; fixed order, so a plot decodes it the same way
 CODES = tuple(sorted(TABLE))
 FIELDS = ("minute", "steps", "kpa10", "reservoir_ul", "alarms")
+FILE = "trend.bin"
+_MAGIC = b"TRD1"
+_HEAD = "<4sII"  # magic, capacity, count
+_TYPES = "iihHH"  # the arrays in FIELDS order
 
 
 def _clamp(v, lo, hi, none):
@@ -32,7 +37,7 @@ def _clamp(v, lo, hi, none):
 
 
 class Trend:
-    def __init__(self, capacity=CAPACITY):
+    def __init__(self, capacity=CAPACITY, fs=None):
         self.capacity = capacity
         self._minute = array("i", bytes(4 * capacity))  # wall-clock minutes since 1970
         self._steps = array("i", bytes(4 * capacity))
@@ -44,6 +49,7 @@ class Trend:
         self._total = 0
         self.pressure_fn = None
         self.reservoir_fn = None
+        self._fs = fs  # where the history waits across a commanded shutdown
 
     def nbytes(self):
         """RAM held by the sample arrays."""
@@ -55,6 +61,7 @@ class Trend:
             return
         if self._at is None:
             self._total = pump.ledger.total_steps
+            self.load(pump)
         else:
             self.sample(pump)
         self._at = m
@@ -71,6 +78,43 @@ class Trend:
         self._res[k] = _clamp(f(pump) if f else None, 0, 65534, NO_RESERVOIR)
         self._alarms[k] = self.alarm_mask(pump)
         self.count += 1
+
+    def _arrays(self):
+        return (self._minute, self._steps, self._kpa10, self._res, self._alarms)
+
+    def on_event(self, name, fields):
+        # a commanded shutdown (an update; every end of a piped simulator run)
+        # keeps the history; a power cut loses it, it is only for plots
+        if name == "shutdown" and self._fs is not None:
+            try:
+                parts = [struct.pack(_HEAD, _MAGIC, self.capacity, self.count)]
+                for a in self._arrays():
+                    parts.append(bytes(a))
+                self._fs.write(FILE, b"".join(parts))
+            except (OSError, MemoryError):
+                pass
+
+    def load(self, pump):
+        """Take back the history saved by the last shutdown, once, at the first service pass."""
+        fs = self._fs
+        data = fs.read(FILE) if fs is not None else None
+        if data is None:
+            return False
+        fs.remove(FILE)  # never restored twice (a later power cut must not bring back stale minutes)
+        cap = self.capacity
+        if len(data) != struct.calcsize(_HEAD) + cap * 14:
+            return False
+        magic, c, n = struct.unpack_from(_HEAD, data, 0)
+        if magic != _MAGIC or c != cap:
+            return False
+        off = struct.calcsize(_HEAD)
+        out = []
+        for t in _TYPES:
+            out.append(array(t, struct.unpack_from("<%d%s" % (cap, t), data, off)))
+            off += cap * struct.calcsize(t)
+        self._minute, self._steps, self._kpa10, self._res, self._alarms = out
+        self.count = n
+        return True
 
     def alarm_mask(self, pump):
         mask = 0
@@ -109,7 +153,8 @@ def attach(pump, shell):
     """Wire the trend buffer and its `trend` command (app.build)."""
     from firmware import cmd_trend
 
-    t = Trend()
+    t = Trend(fs=getattr(pump.store, "fs", None))
+    pump.listeners.append(t.on_event)
     pump.trend = t
     pump.services.append(t)
     cmd_trend.register(shell)

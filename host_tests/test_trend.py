@@ -145,3 +145,38 @@ def test_trend_command_without_buffer_is_a_state_error():
     pump = Pump(simboard.Board())
     d = json.loads(shell_for(pump).handle(b"trend"))
     assert d["code"] == "E_STATE"
+
+
+def test_history_survives_a_commanded_shutdown_once():
+    from firmware.flashfs import MemFs
+
+    fs = MemFs()
+    board, pump, t = make()
+    t._fs = fs
+    pump.listeners.append(t.on_event)
+    t.pressure_fn = lambda p: 15
+    run(board, pump, 30 * MINUTE_MS)
+    before = t.since(0, 100)
+    pump.event("shutdown", clock_ok=True)
+    assert fs.exists("trend.bin")
+    board2, pump2, t2 = make()
+    t2._fs = fs
+    run(board2, pump2, 2 * MINUTE_MS)
+    assert t2.count == 32
+    assert t2.since(0, 30) == before
+    assert not fs.exists("trend.bin")  # taken once: a later boot starts empty
+    board3, pump3, t3 = make()
+    t3._fs = fs
+    run(board3, pump3, 2 * MINUTE_MS)
+    assert t3.count == 2
+
+
+def test_a_damaged_history_file_is_ignored():
+    from firmware.flashfs import MemFs
+
+    fs = MemFs()
+    fs.write("trend.bin", b"TRD1" + b"\x00" * 40)
+    board, pump, t = make()
+    t._fs = fs
+    run(board, pump, 2 * MINUTE_MS)
+    assert t.count == 2
