@@ -6,7 +6,7 @@ simulator uses it too, so the firmware it runs is the firmware a board runs.
 
 import sys
 
-from firmware import cmd_core, cmd_session
+from firmware import cmd_core, cmd_session, persist
 from firmware.auth import Auth
 from firmware.lines import LineSplitter
 from firmware.pump import Pump
@@ -16,28 +16,37 @@ from firmware.trend import attach as attach_trend
 PROMPT = "pump> "
 
 
-def build(board, start_time=None):
+def build(board, start_time=None, fs=None, cause=None):
     pump = Pump(board, start_time=start_time)
     shell = Shell(pump)
     cmd_core.register(shell)
+    persist.attach(pump, shell, fs)  # first: the log hears every later event
     auth = Auth(pump)
     auth.attach(shell)
     pump.auth = auth  # pyright: ignore[reportAttributeAccessIssue]  (Pump declares it None until wired)
     pump.services.append(auth)
     cmd_session.register(shell)
     attach_trend(pump, shell)
+    # keep last: restores every service attached above from flash
+    persist.boot(pump, cause or _reset_cause(board))
     return pump, shell
+
+
+def _reset_cause(board):
+    f = getattr(board, "reset_cause", None)
+    return f() if f is not None else "reset"
 
 
 def _write(s):
     sys.stdout.write(s)
 
 
-def run(board):
+def run(board, fs=None):
     """The board's main loop: never blocks the dose loop, Ctrl-C leaves a usable REPL."""
     import select
 
-    pump, shell = build(board)
+    pump, shell = build(board, fs=fs)
+    persist.on_stable(pump)
     board.start_ticks(pump.engine.on_tick)
     inp = sys.stdin.buffer
     poll = select.poll()
@@ -60,7 +69,8 @@ def run(board):
                     _write(reply + "\n")
                 _write(PROMPT)
     except KeyboardInterrupt:
-        pass
+        pump.engine.stop()
+        pump.store.shutdown()  # a commanded stop (an update): not an unexpected reset
     finally:
         pump.engine.stop()
         board.stop_ticks()

@@ -8,6 +8,7 @@ every service run at each step, so supervision runs as it would on a board.
 from boards import sim as simboard
 from firmware import app
 from firmware.errors import E_RANGE, E_SYNTAX, PumpError
+from firmware.flashfs import Fs, MemFs
 from firmware.lines import LineSplitter
 from firmware.shell import ANY
 
@@ -28,14 +29,27 @@ class Simulator:
     def __init__(self, opts):
         self.opts = opts
         self.board = simboard.Board()
-        self.pump, self.shell = app.build(self.board, start_time=opts["start"])
+        # the pump's flash: --state DIR on the host, else files in RAM (fresh each start)
+        self.fs = opts.get("fs") or (Fs(opts["state"]) if opts.get("state") else MemFs())
+        self.boot("power-on")
+        self.lines = LineSplitter()
+        if opts.get("rate") is not None and self.pump.mode == "none":
+            self._demo_rate(opts["rate"])
+
+    def boot(self, cause):
+        """Boot the firmware from its flash files, as a board does after reset."""
+        self.pump, self.shell = app.build(self.board, start_time=self.opts["start"], fs=self.fs, cause=cause)
         self.shell.add(
             "sim", ANY, self.cmd_sim, "sim run DURATION|...", "simulator controls (sim board only)"
         )
-        self.lines = LineSplitter()
         self.board.start_ticks(self.pump.engine.on_tick)
-        if opts.get("rate") is not None:
-            self._demo_rate(opts["rate"])
+
+    def power_cut(self, ms):
+        """Power off for `ms` of virtual time, then boot again (plain mode, logged out)."""
+        self.pump.engine.stop()
+        self.board.stop_ticks()
+        self.board.clock.advance_ms(ms)
+        self.boot("power-cut")
 
     def _demo_rate(self, text):
         # --rate ML_PER_DAY: a plain continuous program for first demonstrations
@@ -85,7 +99,9 @@ class Simulator:
         return out
 
     def shutdown(self):
+        """End of input: a clean shutdown, records and clock saved for the next start."""
         self.pump.engine.stop()
+        self.pump.store.shutdown(clock_ok=True)
 
     def cmd_sim(self, sh, words):
         if not words:
@@ -96,4 +112,10 @@ class Simulator:
             ms = parse_duration_ms(words[1])
             self.run_ms(ms)
             return {"ran_ms": ms}
+        if words[0] == "power-cut":
+            if len(words) > 2:
+                raise PumpError(E_SYNTAX, "usage: sim power-cut [DURATION]")
+            ms = 0 if len(words) == 1 or words[1] == "0" else parse_duration_ms(words[1])
+            self.power_cut(ms)
+            return {"power_cut_ms": ms, "text": "power restored; firmware restarted"}
         raise PumpError(E_SYNTAX, "unknown sim command '%s'" % words[0][:20])

@@ -1,0 +1,187 @@
+"""The checkpoint service: dose accounting and pump state saved at a bounded interval.
+
+Two records (firmware/store.py): `acct`, binary and small, written at every
+checkpoint (at most every `interval_ms` of pump time while delivering, and
+at once after any pump event: bolus start and end, program change, start,
+stop, alarm); and `rx`, JSON, written only when an event may have changed
+it. Any service with `persist_key`, `snapshot()` and `restore(d)` is saved:
+in `rx` by default, in `acct` if its `persist_class` is "acct" (keep those
+snapshots tiny). The RAM ledger is the truth in between; a cut loses at most
+one interval of accounting, which recovery counts as worst-case delivery.
+"""
+
+import json
+import struct
+
+from firmware.ledger import NBINS
+from firmware.store import Record
+
+ACCT_VERSION = 1
+RX_VERSION = 1
+KIND_ACCT = 1
+KIND_RX = 2
+INTERVAL_MS = 60000
+IDLE_INTERVAL_MS = 600000  # nothing to account while stopped: only the clock ages
+STATES = ("stopped", "running", "suspended", "refill", "alarm")
+F_CLEAN = 1  # written by a commanded shutdown: the next boot is not unexpected
+F_UNCERTAIN = 2  # the wall clock was uncertain
+F_CLOCK_OK = 4  # a clean shutdown whose clock goes on exactly (the simulator)
+_FIX = "<qqqqqiiiBBH"  # pump_ms wall fwd rev dropped bin rate basal state flags nbins
+FIX_LEN = struct.calcsize(_FIX)
+_BINS = "<%di" % NBINS
+BINS_LEN = struct.calcsize(_BINS)
+REVIEW_EVERY = 60  # checkpoints between checks that rx still matches RAM
+
+
+def persisted(pump, cls):
+    """Services saved in record class `cls` ("rx" or "acct"), as (key, service)."""
+    seen = []
+    out = []
+    cands = [getattr(pump, n, None) for n in ("alarms", "auth", "therapy", "reservoir", "safety", "trend")]
+    for s in cands + list(pump.services):
+        if s is None or s in seen:
+            continue
+        seen.append(s)
+        key = getattr(s, "persist_key", None)
+        if key is None or getattr(s, "snapshot", None) is None or getattr(s, "restore", None) is None:
+            continue
+        if getattr(s, "persist_class", "rx") == cls:
+            out.append((key, s))
+    return out
+
+
+def pack_acct(pump, flags):
+    led = pump.ledger.snapshot()
+    rate = pump.engine.rate() if pump.engine.running() else 0
+    st = STATES.index(pump.state) if pump.state in STATES else 0
+    if pump.clock_uncertain:
+        flags |= F_UNCERTAIN
+    head = struct.pack(
+        _FIX,
+        pump.pump_ms(),
+        pump.wall(),
+        led["fwd"],
+        led["rev"],
+        led["dropped_steps"],
+        led["bin"],
+        rate,
+        pump.basal,
+        st,
+        flags,
+        NBINS,
+    )
+    tail = b""
+    extra = persisted(pump, "acct")
+    if extra:
+        tail = json.dumps({k: s.snapshot() for k, s in extra}).encode()
+    return head + struct.pack(_BINS, *led["bins"]) + struct.pack(_BINS, *led["assumed"]) + tail
+
+
+def unpack_acct(payload):
+    """The acct record as a dict; ValueError if it does not parse."""
+    if len(payload) < FIX_LEN + 2 * BINS_LEN:
+        raise ValueError("acct record too short")
+    f = struct.unpack(_FIX, payload[:FIX_LEN])
+    if f[10] != NBINS or f[8] >= len(STATES):
+        raise ValueError("acct record layout")
+    a = FIX_LEN
+    b = a + BINS_LEN
+    tail = payload[b + BINS_LEN :]
+    return {
+        "pump_ms": f[0],
+        "wall": f[1],
+        "ledger": {
+            "fwd": f[2],
+            "rev": f[3],
+            "dropped_steps": f[4],
+            "bin": f[5],
+            "bins": list(struct.unpack(_BINS, payload[a:b])),
+            "assumed": list(struct.unpack(_BINS, payload[b : b + BINS_LEN])),
+        },
+        "rate": f[6],
+        "basal": f[7],
+        "state": STATES[f[8]],
+        "flags": f[9],
+        "svc": json.loads(tail) if tail else {},
+    }
+
+
+def pack_rx(pump):
+    d = {
+        "pump": {"basal": pump.basal, "mode": pump.mode, "steps_per_ml": pump.steps_per_ml},
+        "svc": {k: s.snapshot() for k, s in persisted(pump, "rx")},
+    }
+    return json.dumps(d).encode()
+
+
+class Checkpoint:
+    def __init__(self, fs, pump, interval_ms=INTERVAL_MS):
+        self.fs = fs
+        self.interval_ms = interval_ms
+        self.acct = Record(fs, "acct", KIND_ACCT, ACCT_VERSION)
+        self.rx = Record(fs, "rx", KIND_RX, RX_VERSION)
+        self._pump = pump
+        self._last_ms = 0
+        self._due = False
+        self._rx_dirty = False
+        self._rx_text = None
+        self._count = 0
+        self.writes = 0
+        self.failures = 0
+        self.enabled = False  # recovery turns it on once the records are read
+        self.on_stable = None  # called once after a stable run (boot-loop counter)
+        self.stable_ms = 30000
+
+    def on_event(self, name, fields):
+        # any event may change state or prescription: save soon, when the loop gets here
+        self._due = True
+        self._rx_dirty = True
+
+    def service(self, pump):
+        if not self.enabled:
+            return
+        if self.on_stable is not None and pump.uptime.ms >= self.stable_ms:
+            f = self.on_stable
+            self.on_stable = None
+            f()
+        if not self._due:
+            every = self.interval_ms if pump.engine.running() else IDLE_INTERVAL_MS
+            if pump.pump_ms() - self._last_ms < every:
+                return
+        self.save()
+
+    def save(self, flags=0):
+        """Write the checkpoint now; True if it reached flash."""
+        pump = self._pump
+        self._due = False
+        self._count += 1
+        try:
+            if self._rx_dirty or self._count % REVIEW_EVERY == 0:
+                self._save_rx()
+            self.acct.save(pack_acct(pump, flags))
+        except OSError as e:
+            self.failures += 1
+            self._last_ms = pump.pump_ms()
+            self._failed(e)
+            return False
+        self.writes += 1
+        self._last_ms = pump.pump_ms()
+        return True
+
+    def _save_rx(self):
+        text = pack_rx(self._pump)
+        if text != self._rx_text:
+            self.rx.save(text)
+            self._rx_text = text
+        self._rx_dirty = False
+
+    def _failed(self, e):
+        # accounting can no longer be bounded: a stopping MEMORY alarm says so
+        self._rx_dirty = True
+        self._pump.alarms.raise_alarm("MEMORY", "checkpoint write failed: %s" % e)
+
+    def shutdown(self, clock_ok=False):
+        """A commanded shutdown: the next boot is expected (no UNEXPECTED_RESET)."""
+        self._pump.event("shutdown", clock_ok=clock_ok)
+        self._rx_dirty = True
+        return self.save(F_CLEAN | (F_CLOCK_OK if clock_ok else 0))

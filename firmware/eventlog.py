@@ -1,0 +1,154 @@
+"""The event and audit log: a bounded ring of segment files on flash.
+
+Every pump event (commands that change therapy, alarms, resets, logins...)
+becomes one line `JSON|CHECK` in the current segment `log.N`; when a
+segment is full the next one is overwritten, so the log never grows past
+`segments * segment_bytes` (plus one line). A cut in the middle of an append
+leaves a torn last line that fails its check and is skipped; the next append
+starts on a fresh line. Entries are [seq, wall, clock_uncertain, event, fields].
+"""
+
+import hashlib
+import json
+import struct
+
+from firmware.jsonout import Dec
+
+PREFIX = "log."
+
+
+def _check(text):
+    return "%08x" % struct.unpack("<I", hashlib.sha256(text).digest()[:4])[0]
+
+
+def _plain(v, depth=0):
+    # the log holds only what reads back the same: Dec becomes its exact text
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, Dec):
+        return str(v)
+    if depth < 4 and isinstance(v, (list, tuple)):
+        return [_plain(x, depth + 1) for x in v]
+    if depth < 4 and isinstance(v, dict):
+        return {str(k): _plain(x, depth + 1) for k, x in v.items()}
+    return repr(v)
+
+
+def _nobody():
+    return None
+
+
+def encode_line(entry):
+    text = json.dumps(entry).encode()
+    return text + b"|" + _check(text).encode() + b"\n"
+
+
+def decode_line(line):
+    """The entry of one line, or None if it is torn or damaged."""
+    i = line.rfind(b"|")
+    if i < 0 or len(line) - i != 9:
+        return None
+    text = line[:i]
+    try:
+        if _check(text).encode() != line[i + 1 :]:
+            return None
+        e = json.loads(text)
+    except (ValueError, UnicodeError):
+        return None
+    if not isinstance(e, list) or len(e) != 5 or not isinstance(e[0], int):
+        return None
+    return e
+
+
+def _entries(raw):
+    out = []
+    if raw:
+        for line in raw.split(b"\n"):
+            if line:
+                e = decode_line(line)
+                if e is not None:
+                    out.append(e)
+    return out
+
+
+class EventLog:
+    def __init__(self, fs, pump, segments=4, segment_bytes=4096):
+        self._fs = fs
+        self._pump = pump
+        self.segments = segments
+        self.segment_bytes = segment_bytes
+        self.who = _nobody  # names who acts (the shell's role); set by the wiring
+        self.lost = 0  # entries that could not be written (flash full or failing)
+        self._cur = 0
+        self._size = 0
+        self._torn = False
+        self.seq = 0
+        self._scan()
+
+    def _scan(self):
+        # only each segment's last good line matters: it says where the ring is
+        best = -1
+        for i in range(self.segments):
+            raw = self._fs.read(PREFIX + str(i))
+            if not raw:
+                continue
+            last = None
+            for line in raw.split(b"\n"):
+                if line:
+                    e = decode_line(line)
+                    if e is not None:
+                        last = e[0]
+            if last is not None and last > best:
+                best = last
+                self._cur = i
+                self._size = len(raw)
+                self._torn = not raw.endswith(b"\n")
+        self.seq = best + 1 if best >= 0 else 0
+
+    def add(self, name, fields):
+        """Append one entry; a flash error is counted, never raised."""
+        f = {}
+        for k in fields:
+            f[str(k)] = _plain(fields[k], 1)
+        w = self.who()
+        if w is not None and "who" not in f:
+            f["who"] = w
+        p = self._pump
+        line = encode_line([self.seq, p.wall(), 1 if p.clock_uncertain else 0, name, f])
+        if self._torn:
+            line = b"\n" + line
+        try:
+            if self._size + len(line) > self.segment_bytes and self._size:
+                self._cur = (self._cur + 1) % self.segments
+                self._size = 0
+                self._torn = False
+                line = line.lstrip(b"\n")
+                self._fs.write(PREFIX + str(self._cur), line)
+            else:
+                self._fs.append(PREFIX + str(self._cur), line)
+        except OSError:
+            self.lost += 1
+            self._torn = True  # whatever reached flash may lack its newline
+            return
+        self._size += len(line)
+        self._torn = False
+        self.seq += 1
+
+    def on_event(self, name, fields):
+        self.add(name, fields)
+
+    def entries(self):
+        """Every readable entry, oldest first."""
+        segs = []
+        for i in range(self.segments):
+            es = _entries(self._fs.read(PREFIX + str(i)))
+            if es:
+                segs.append(es)
+        segs.sort(key=lambda es: es[0][0])
+        out = []
+        for es in segs:
+            out.extend(es)
+        return out
+
+    def service(self, pump):
+        pass

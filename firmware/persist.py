@@ -1,0 +1,47 @@
+"""Wiring of persistence: the event log, the checkpoint service, their commands, and boot.
+
+`attach` is called by app.build before the other services are added;
+`boot` after all of them, so every service's record is restored.
+"""
+
+from firmware import checkpoint, cmd_log, eventlog, recovery
+from firmware.flashfs import MemFs
+from firmware.shell import ROLE_NAMES
+
+LOG_SEGMENTS = 4
+LOG_SEGMENT_BYTES = 4096
+
+
+def attach(pump, shell, fs=None):
+    """Give the pump its log and checkpoint service (in RAM when no filesystem is given)."""
+    if fs is None:
+        fs = MemFs()
+    board = pump.board
+    log = eventlog.EventLog(
+        fs,
+        pump,
+        segments=getattr(board, "log_segments", LOG_SEGMENTS),
+        segment_bytes=getattr(board, "log_segment_bytes", LOG_SEGMENT_BYTES),
+    )
+    log.who = lambda: ROLE_NAMES[shell.role]
+    cp = checkpoint.Checkpoint(fs, pump)
+    pump.log = log
+    pump.store = cp
+    pump.listeners.append(log.on_event)
+    pump.listeners.append(cp.on_event)
+    pump.services.append(cp)
+    if getattr(pump.alarms, "persist_key", None) is None:
+        pump.services.append(recovery.AlarmRecords(pump.alarms))
+    cmd_log.register(shell)
+    return cp
+
+
+def boot(pump, cause="reset"):
+    """Restore from flash; call once every service is attached."""
+    return recovery.restore(pump, pump.store, pump.log, cause)
+
+
+def on_stable(pump):
+    """After a stable run the boot-loop counter starts again from zero (boards only)."""
+    cp = pump.store
+    cp.on_stable = lambda: recovery.boot_ok(cp.fs)

@@ -1,0 +1,197 @@
+"""Boot: restore the pump from its records into a defined state (SPEC 8).
+
+After any reset the pump resumes what it was doing (running, stopped by a
+person, `alarm` with its latched alarms; an unfinished refill is cancelled
+and it waits stopped), never resumes a bolus (services decide that in their
+`restore`/`after_restore`), counts one checkpoint interval at the highest
+programmed rate as delivered against the 24 h cap, restores the clock as
+uncertain, and raises UNEXPECTED_RESET unless the last record says the
+shutdown was commanded. Unusable records are never half-used: the pump
+stays stopped with a MEMORY alarm and the log says why.
+"""
+
+import json
+
+from firmware import checkpoint as ck
+from firmware.alarms import Alarm
+from firmware.pump import ALARM, REFILL, RUNNING, STOPPED, SUSPENDED
+
+DAY_MS = 86400000
+BOOT_FILE = "boots"
+SAFE_FILE = "safe_mode"
+BOOT_LIMIT = 5  # boots in a row without a stable run before safe mode
+
+
+class AlarmRecords:
+    """Saves the latched alarms while `pump.alarms` has no snapshot of its own."""
+
+    persist_key = "alarms"
+
+    def __init__(self, alarms):
+        self._a = alarms
+
+    def snapshot(self):
+        items = [[a.id, a.code, a.since, a.detail, a.acked, a.active] for a in self._a.items]
+        return {"next": self._a._next, "items": items}
+
+    def restore(self, d):
+        items = []
+        for i, code, since, detail, acked, active in d["items"]:
+            a = Alarm(i, code, since, detail)
+            a.acked = acked
+            a.active = active
+            items.append(a)
+        self._a.items = items
+        self._a._next = d["next"]
+
+    def service(self, pump):
+        pass
+
+
+def worst_case_steps(rate_per_day, interval_ms):
+    """Steps one interval at `rate_per_day` can deliver, rounded up."""
+    return (rate_per_day * interval_ms + DAY_MS - 1) // DAY_MS
+
+
+def restore(pump, cp, log, cause="reset"):
+    """Read the records and bring the pump up; returns what was done (for the log and tests)."""
+    t0 = pump.clock.ticks_ms()
+    acct = _load(cp.acct, ck.unpack_acct, log)
+    rx = _load(cp.rx, _json, log)
+    info = {"cause": cause, "fresh": not (cp.acct.found or cp.rx.found)}
+    bad = []
+    if rx is not None:
+        _restore_rx(pump, rx, bad, log)
+    elif not info["fresh"]:
+        bad.append("prescription record")
+    clean = False
+    if acct is not None:
+        clean = _restore_acct(pump, cp, acct, bad, log, info)
+    elif not info["fresh"]:
+        bad.append("accounting record")
+    info["clean"] = clean
+    for s in list(pump.services):
+        f = getattr(s, "after_restore", None)
+        if f is not None:
+            f(pump, info)
+    if bad:
+        pump.stop("memory", state=STOPPED)
+        pump.alarms.raise_alarm("MEMORY", "unusable: " + ", ".join(bad))
+    elif not info["fresh"] and not clean:
+        pump.alarms.raise_alarm("UNEXPECTED_RESET", cause)
+    if pump.clock_uncertain:
+        pump.alarms.raise_alarm("CLOCK", "clock restored from the last checkpoint")
+    info["ms"] = pump.clock.ticks_diff(pump.clock.ticks_ms(), t0)
+    pump.event("reset", **info)
+    cp.enabled = True
+    cp._rx_dirty = True
+    cp.save()
+    return info
+
+
+def _json(payload):
+    return json.loads(payload)
+
+
+def _load(rec, parse, log):
+    got = rec.load()
+    for slot, why in rec.problems:
+        log.add("record_unusable", {"slot": slot, "why": why})
+    if got is None:
+        return None
+    try:
+        return parse(got[1])
+    except (ValueError, KeyError, TypeError) as e:
+        log.add("record_unusable", {"slot": rec.name, "why": "does not parse: %r" % e})
+        return None
+
+
+def _restore_services(pump, cls, saved, bad, log):
+    for key, s in ck.persisted(pump, cls):
+        if key not in saved:
+            continue
+        try:
+            s.restore(saved[key])
+        except Exception as e:  # one service's bad record must not stop the boot
+            bad.append(key)
+            log.add("record_unusable", {"slot": key, "why": "restore failed: %r" % e})
+
+
+def _restore_rx(pump, rx, bad, log):
+    p = rx.get("pump", {})
+    pump.basal = p.get("basal", 0)
+    pump.mode = p.get("mode", "none")
+    pump.steps_per_ml = p.get("steps_per_ml", pump.steps_per_ml)
+    _restore_services(pump, "rx", rx.get("svc", {}), bad, log)
+
+
+def _restore_acct(pump, cp, a, bad, log, info):
+    flags = a["flags"]
+    clean = bool(flags & ck.F_CLEAN)
+    pump.pump_ms_base = a["pump_ms"] - pump.uptime.ms
+    pump.ledger.restore(a["ledger"])
+    exact = clean and flags & ck.F_CLOCK_OK
+    pump.set_wall(a["wall"], uncertain=not exact or bool(flags & ck.F_UNCERTAIN))
+    _restore_services(pump, "acct", a["svc"], bad, log)
+    if not clean:
+        # power was on for up to one interval after the record: count the worst
+        rate = max(a["rate"], a["basal"], pump.basal)
+        f = getattr(pump.therapy, "worst_case_rate", None)
+        if f is not None:
+            rate = max(rate, f())
+        steps = worst_case_steps(rate, cp.interval_ms)
+        pump.ledger.assume(steps, pump.pump_ms())
+        info["assumed_steps"] = steps
+    st = a["state"]
+    info["was"] = st
+    if bad:
+        return clean
+    if st == REFILL:
+        info["refill_cancelled"] = True
+    elif st == ALARM or pump.alarms.stopping_unacked():
+        pump.engine.stop()
+        pump.state = ALARM
+    elif st in (RUNNING, SUSPENDED) and pump.mode != "none":
+        pump.start()
+    return clean
+
+
+# ---- boot-loop counter and safe mode (before the application runs) -----------
+
+
+def boot_count(fs):
+    raw = fs.read(BOOT_FILE)
+    try:
+        return int(raw) if raw else 0
+    except ValueError:
+        return 0  # a torn write: count afresh rather than trap the board
+
+
+def note_boot(fs):
+    n = boot_count(fs) + 1
+    fs.write(BOOT_FILE, b"%d" % n)
+    return n
+
+
+def boot_ok(fs):
+    """The application ran stably: crashes before this count towards safe mode."""
+    if boot_count(fs):
+        fs.write(BOOT_FILE, b"0")
+
+
+def safe_mode_reason(fs, pin_low=False, limit=BOOT_LIMIT):
+    """Why the application must be skipped at this boot, or None.
+
+    The flag file stays until someone removes it (mpremote rm :data/safe_mode),
+    so a board that fell into safe mode after a boot loop stays there.
+    """
+    if pin_low:
+        return "safe-mode pin held low"
+    if fs.exists(SAFE_FILE):
+        return "flag file " + SAFE_FILE
+    n = note_boot(fs)
+    if n >= limit:
+        fs.write(SAFE_FILE, b"boot loop: %d boots without a stable run\n" % n)
+        fs.write(BOOT_FILE, b"0")
+        return "boot loop (%d boots)" % n
+    return None
