@@ -4,16 +4,13 @@
 simulator uses it too, so the firmware it runs is the firmware a board runs.
 """
 
-import sys
-
-from firmware import cmd_core, cmd_session, persist
+from firmware import cmd_core, cmd_session, console, persist
 from firmware.auth import Auth
-from firmware.lines import LineSplitter
 from firmware.pump import Pump
 from firmware.shell import Shell
 from firmware.trend import attach as attach_trend
 
-PROMPT = "pump> "
+PROMPT = console.PROMPT
 
 
 def build(board, start_time=None, fs=None, cause=None):
@@ -37,42 +34,11 @@ def _reset_cause(board):
     return f() if f is not None else "reset"
 
 
-def _write(s):
-    sys.stdout.write(s)
-
-
 def run(board, fs=None):
     """The board's main loop: never blocks the dose loop, Ctrl-C leaves a usable REPL."""
-    import select
-
     pump, shell = build(board, fs=fs)
     persist.on_stable(pump)
-    board.start_ticks(pump.engine.on_tick)
-    inp = sys.stdin.buffer
-    poll = select.poll()
-    poll.register(sys.stdin, select.POLLIN)
-    lines = LineSplitter()
-    board.start_watchdog()
-    _write(PROMPT)
-    try:
-        while True:
-            pump.service()
-            board.feed_watchdog()
-            if not poll.poll(10):
-                continue
-            data = inp.read(1)
-            if not data:
-                continue
-            for line in lines.feed(data):
-                reply = shell.handle(line)
-                if reply is not None:
-                    _write(reply + "\n")
-                _write(PROMPT)
-    except KeyboardInterrupt:
-        pump.engine.stop()
-        pump.store.shutdown()  # a commanded stop (an update): not an unexpected reset
-    finally:
-        pump.engine.stop()
-        board.stop_ticks()
-        board.stop_watchdog()
-        _write("\npump stopped; REPL free\n")
+    store = pump.store
+    # on Ctrl-C (an update, an mpremote session) the records are saved after the
+    # motor is off: a commanded stop, not an unexpected reset
+    console.serve(pump, shell, board, on_stop=store.shutdown if store is not None else None)
