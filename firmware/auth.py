@@ -48,6 +48,8 @@ def _default_random(n):
 class Auth:
     """A service on `pump.auth`; `attach(shell)` puts its checks on the shell."""
 
+    persist_key = "auth"  # the checkpoint saves snapshot() with the prescription record
+
     def __init__(self, pump, random_bytes=None):
         self._pump = pump
         self._random = random_bytes or _default_random
