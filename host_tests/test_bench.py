@@ -1,0 +1,44 @@
+# cpython-only: runs the bench's subprocesses (micropython, the simulator).
+"""The bench's structure with a tiny run: every figure present, typed, written to the file.
+
+The figures themselves are measured by `make bench`, never asserted here.
+"""
+
+import json
+import os
+import tempfile
+
+from tools import bench
+
+
+def test_quick_bench_writes_every_figure_it_prints():
+    out = os.path.join(tempfile.mkdtemp(), "results.json")
+    rc = bench.main(["--quick", "--out", out])
+    with open(out) as f:
+        res = json.load(f)
+    assert rc == (1 if res["errors"] else 0)
+    assert res["quick"] is True
+    figs = res["figures"]
+    for rate in ("clinical_1ml_day", "max_step_every_tick"):
+        t = figs["tick"][rate]
+        assert isinstance(t["handler_us_per_tick"], float)
+        assert isinstance(t["alloc_bytes_per_tick"], float)
+        assert isinstance(t["heap_lock_ok"], bool)
+        assert t["ticks"] == 20000
+    s = figs["sim_speed"]
+    assert s["days"] == 1 and s["wall_s"] > 0 and s["sim_s_per_wall_s"] > 0
+    # the run it timed really delivered the program (1 mL/day at 20,000 steps/mL)
+    assert abs(s["delivered_total_steps"] - s["expected_steps"]) <= 1
+    m = figs["memory"]
+    assert m["heap"] == "256K" and 0 < m["lowest_free_live"] <= m["heap_total"]
+    assert m["trend_bytes"] > 0
+    # every other area is either measured or listed as unavailable, never silently absent
+    for name, _mod in bench.OTHERS:
+        assert (name in figs) != (name in res["unavailable"]), name
+
+
+def test_table_prints_nested_figures_and_unavailable():
+    res = {"figures": {"a": {"b": 1.23456, "c": {"d": 2}}}, "unavailable": ["x"], "errors": {"y": "boom"}}
+    text = bench.table(res)
+    assert "a.b" in text and "1.235" in text and "a.c.d" in text
+    assert "x" in text and "unavailable" in text and "ERROR boom" in text

@@ -1,0 +1,189 @@
+"""`make bench`: measure every figure the issues ask for, print them, write bench/results.json.
+
+A figure is measured here, never asserted in a test. Foundation figures
+(issue 3) and the memory budget (issue 8) are measured here; the other
+areas' figures come from their own `measure()` functions (tools/bench_*.py),
+called when the module exists and recorded as unavailable when it does not.
+
+    python -m tools.bench [--quick] [--out PATH]
+
+`--quick` is a tiny run for tests of the bench's structure, not a figure.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+
+from tools.pumpctl import conn
+from tools.sim import launch
+
+ROOT = launch.ROOT
+OTHERS = (
+    ("occlusion", "tools.bench_occlusion"),
+    ("persistence", "tools.bench_persist"),
+    ("shell", "tools.bench_shell"),
+    ("board", "tools.bench_board"),
+)
+SIM_TARGET_S = 26  # SPEC 10: 30 simulated days in at most 26 s
+HEAP_BUDGET = "256K"  # issue 8: the firmware must run in 256 KB on the 64-bit unix port
+
+
+def micropython(script, args, heap="1M", timeout=1800):
+    res = subprocess.run(
+        [launch.micropython_path(), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", script)] + args,
+        env=launch.env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    lines = res.stdout.strip().splitlines()
+    if res.returncode != 0 or not lines:
+        raise RuntimeError("%s failed: %s" % (script, (res.stdout + res.stderr)[-800:]))
+    return json.loads(lines[-1])
+
+
+def tick_figures(quick):
+    n = "20000" if quick else "300000"
+    out = {}
+    # a clinical rate (1 mL/day at 20,000 steps/mL) and the most work a tick can do (a step every tick)
+    for name, rate in (("clinical_1ml_day", 20000), ("max_step_every_tick", 86400000)):
+        out[name] = micropython("bench_tick.py", [n, str(rate)])
+    return out
+
+
+def sim_speed(quick):
+    """Wall seconds for `sim run` of 30 days with a continuous program (1 mL/day), piped."""
+    days = 1 if quick else 30
+    link = conn.SimLink(extra=["--rate", "1"], timeout=3600)
+    pump = conn.Pump(link)
+    try:
+        t0 = time.perf_counter()
+        pump.call("sim run %dd" % days)
+        wall = time.perf_counter() - t0
+        st = pump.call("status")
+    finally:
+        pump.close()
+    sim_s = days * 86400
+    return {
+        "days": days,
+        "wall_s": round(wall, 3),
+        "sim_s_per_wall_s": round(sim_s / wall),
+        "wall_s_per_30_days": round(wall * 30 / days, 2),
+        "target_wall_s_per_30_days": SIM_TARGET_S,
+        "delivered_total_steps": st.get("delivered_total_steps"),
+        "expected_steps": 20000 * days,
+    }
+
+
+def memory(quick):
+    out = micropython("bench_mem.py", ["1" if quick else "7", "1"], heap=HEAP_BUDGET)
+    out["heap"] = HEAP_BUDGET
+    out["free_fraction_after_boot"] = round(out["free_after_boot"] / out["heap_total"], 3)
+    out["lowest_free_fraction"] = round(out["lowest_free_live"] / out["heap_total"], 3)
+    return out
+
+
+def others(quick):
+    got = {}
+    missing = []
+    for name, mod in OTHERS:
+        try:
+            m = importlib.import_module(mod)
+        except ImportError:
+            missing.append(name)
+            continue
+        try:
+            fn = m.measure
+            got[name] = fn(quick=quick) if _takes_quick(fn) else fn()
+        except Exception as e:  # one area's failure must not hide the others' figures
+            got[name] = {"error": "%s: %s" % (type(e).__name__, e), "trace": traceback.format_exc()[-1500:]}
+    return got, missing
+
+
+def _takes_quick(fn):
+    import inspect
+
+    try:
+        return "quick" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def run(quick=False):
+    results = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "quick": quick,
+        "host": {"machine": platform.machine(), "python": platform.python_version()},
+        "figures": {},
+        "unavailable": [],
+        "errors": {},
+    }
+    own = (("tick", tick_figures), ("sim_speed", sim_speed), ("memory", memory))
+    for name, fn in own:
+        t0 = time.perf_counter()
+        try:
+            results["figures"][name] = fn(quick)
+        except Exception as e:
+            results["errors"][name] = "%s: %s" % (type(e).__name__, e)
+        _progress(name, time.perf_counter() - t0)
+    got, missing = others(quick)
+    results["figures"].update(got)
+    results["unavailable"] = missing
+    return results
+
+
+def _progress(name, s):
+    print("  measured %-10s in %.1f s" % (name, s), file=sys.stderr)
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return "%.4g" % v
+    return str(v)
+
+
+def table(results):
+    lines = []
+    for group, figs in results["figures"].items():
+        lines += _rows(group, figs)
+    for name in results["unavailable"]:
+        lines.append("%-60s %s" % (name, "unavailable (module not there yet)"))
+    for name, err in results["errors"].items():
+        lines.append("%-60s %s" % (name, "ERROR " + err))
+    return "\n".join(lines)
+
+
+def _rows(prefix, v):
+    if isinstance(v, dict):
+        out = []
+        for k in sorted(v):
+            if k != "trace":
+                out += _rows(prefix + "." + k, v[k])
+        return out
+    return ["%-60s %s" % (prefix, _fmt(v))]
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="bench")
+    p.add_argument("--quick", action="store_true", help="tiny run (structure only, not figures)")
+    p.add_argument("--out", default=os.path.join(ROOT, "bench", "results.json"))
+    args = p.parse_args(argv)
+    results = run(quick=args.quick)
+    print(table(results))
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print("written to %s" % args.out)
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
