@@ -4,7 +4,7 @@
 simulator uses it too, so the firmware it runs is the firmware a board runs.
 """
 
-from firmware import cmd_core, cmd_session, console, persist
+from firmware import cmd_core, cmd_session, cmd_therapy, console, persist
 from firmware.auth import Auth
 from firmware.pump import Pump
 from firmware.shell import Shell
@@ -24,6 +24,7 @@ def build(board, start_time=None, fs=None, cause=None):
     pump.services.append(auth)
     cmd_session.register(shell)
     attach_trend(pump, shell)
+    cmd_therapy.attach(pump, shell)  # before boot: the prescription is restored from flash
     # keep last: restores every service attached above from flash
     persist.boot(pump, cause or _reset_cause(board))
     return pump, shell

@@ -1,0 +1,1 @@
+"""Therapy: the prescription, the delivery modes and the dose limits (SPEC 3, 4, 9)."""

@@ -1,0 +1,764 @@
+"""The therapy service: the prescription, the running program and every bolus.
+
+It sets `pump.basal` (the schedule's rate now) and `pump.mode`, follows the
+wall clock for time-of-day programs, runs boluses as exact step budgets on
+top of the basal, and holds the basal (state `suspended`, alarm DOSE_CAP)
+only when the rolling 24 h count would cross the cap.
+
+Persistence: `snapshot()` gives a plain dict (ints, strs, lists) and
+`restore(d)` takes it back. After a reset, `on_reset(assumed_steps)` counts
+the worst case since the last checkpoint against the cap (never as zero),
+drops any bolus, bridge or priming that was in flight (never repeated) and
+lets the basal resume under the program; `worst_case_steps(ms)` is what the
+pump could have delivered in `ms` at its fastest programmed rate.
+"""
+
+from firmware.errors import E_CONFIRM, E_LIMIT, E_STATE, PumpError
+from firmware.pump import RUNNING, STOPPED, SUSPENDED
+from firmware.therapy import cap, druglib, limits
+from firmware.therapy.program import DAY, bolus_rate, build
+from firmware.therapy.units import dose_dec, ml_dec, parse_conc, show, steps_ng, steps_nl, steps_of
+
+DAY_MS = 86400000
+KINDS = ("bolus", "ptm", "bridge", "prime", "trial", "calibrate")
+
+
+class Therapy:
+    persist_key = "therapy"
+    persist_class = "rx"  # the prescription; the fast-changing accounting is in Acct
+
+    def __init__(self, pump):
+        self.pump = pump
+        self.pl = druglib.pump_limits()
+        self.drug = None
+        self.conc = 0
+        self.unit = "mg"
+        self.soft_daily = 0
+        self.soft_bolus = 0
+        self.catheter_nl = 0
+        self.patient = ""
+        self.changed_by = ""
+        self.changed_at = 0
+        self.ptm_dose = 0
+        self.ptm_lockout = 0
+        self.ptm_max = 0
+        self.ptm_over = 900
+        self.ptm_times = []  # pump_ms of patient boluses given
+        self.boluses = []  # [pump_ms, steps]: every bolus on top of the basal, for the cap
+        self.excluded = []  # [pump_ms, steps]: priming and calibration, not given to the patient
+        self.cap_hist = []  # [pump_ms, daily steps] of programs confirmed
+        self.prog = None
+        self.pending = None
+        self.pending_warn = []
+        self.pending_spm = 0
+        self.cal_steps = 0
+        self.kind = ""  # what the engine's step budget is running now
+        self.kind_info = {}
+        self._bridge = None  # (old rate, steps) waiting for the pump to run
+        self._applied = -1
+        self._trial = None  # [next_ms, left, end_ms, started, start_total]
+        self.trial_report = None
+        self.capped = False
+
+    # ---- prescription ---------------------------------------------------
+
+    def stamp(self, who):
+        self.changed_by = who
+        self.changed_at = self.pump.wall()
+
+    def set_drug(self, name, conc_text, who):
+        drug = druglib.load(name)
+        conc, unit = parse_conc(conc_text)
+        limits.check_conc(drug, conc, unit)
+        if self.pump.state not in (STOPPED,):
+            raise PumpError(
+                E_STATE, "stop the pump before changing the drug (a refill changes concentration)"
+            )
+        self.drug, self.conc, self.unit = drug, conc, unit
+        self.soft_daily, self.soft_bolus = drug.max_daily, drug.max_bolus
+        self.ptm_dose = 0
+        self._drop_program("drug changed")
+        self.stamp(who)
+        self.pump.event("rx_drug", drug=name, conc=conc, unit=unit)
+
+    def _drop_program(self, why):
+        if self.prog is not None:
+            self.pump.event("program_cleared", why=why)
+        self.prog = None
+        self.pending = None
+        self._trial = None
+        self._applied = -1
+        self.pump.basal = 0
+        self.pump.mode = "none"
+
+    def need_drug(self):
+        if self.drug is None:
+            raise PumpError(E_STATE, "no drug set; rx drug NAME CONC first")
+
+    # ---- programs -------------------------------------------------------
+
+    def propose(self, words):
+        self.need_drug()
+        p = build(words, self.conc, self.pump.steps_per_ml)
+        warn = limits.check_program(
+            p,
+            self.drug,
+            self.pl,
+            self.soft_daily,
+            self.soft_bolus,
+            self.conc,
+            self.unit,
+            self.pump.steps_per_ml,
+        )
+        self.pending = p
+        self.pending_warn = warn
+        return self.show()
+
+    def propose_spm(self, spm):
+        self.pending_spm = spm
+        return self.show()
+
+    def show(self):
+        p = self.pending or self.prog
+        spm = self.pending_spm or self.pump.steps_per_ml
+        if p is None:
+            if self.pending_spm:
+                return {"pending": True, "steps_per_ml": self.pending_spm, "text": "calibration pending"}
+            raise PumpError(E_STATE, "no program; program continuous|flex|periodic|trial ...")
+        if self.pending_spm and p is self.prog:
+            p = build(p.words, self.conc, spm)
+        d = self._summary(p, spm)
+        d["pending"] = self.pending is not None or bool(self.pending_spm)
+        d["warnings"] = list(self.pending_warn) if self.pending is not None else []
+        if self.pending_spm:
+            d["steps_per_ml"] = spm
+            d["old_steps_per_ml"] = self.pump.steps_per_ml
+        lines = [
+            "%s%s: %s/day = %s mL/day"
+            % (
+                "pending " if d["pending"] else "",
+                d["mode"],
+                show(d["daily_dose_ng"], self.unit),
+                d["daily_ml"],
+            ),
+            "rounding to whole steps changes the daily dose by %s" % show(d["rounding_ng"], self.unit),
+            "days to empty: %s" % ("-" if d["days_to_empty"] is None else d["days_to_empty"]),
+        ]
+        for w in d["warnings"]:
+            lines.append("warning: %s (program confirm override)" % w)
+        if d["pending"]:
+            lines.append("program confirm to run it")
+        d["text"] = "\n".join(lines)
+        del d["daily_dose_ng"]
+        del d["rounding_ng"]
+        return d
+
+    def _summary(self, p, spm):
+        dng = limits.daily_ng(p, self.conc, spm)
+        dnl = limits.daily_nl(p, spm)
+        return {
+            "mode": p.name(),
+            "program": " ".join(p.words),
+            "daily_dose": dose_dec(dng, self.unit),
+            "daily_dose_ng": dng,
+            "dose_unit": self.unit,
+            "daily_ml": ml_dec(dnl),
+            "rounding": dose_dec(limits.rounding_ng(p, self.conc, spm), self.unit),
+            "rounding_ng": limits.rounding_ng(p, self.conc, spm),
+            "daily_steps": p.daily_steps(),
+            "max_rate_ml_day": ml_dec(steps_nl(p.max_rate(), spm)),
+            "days_to_empty": self._days_to_empty(dnl),
+        }
+
+    def _days_to_empty(self, daily_nl):
+        if daily_nl <= 0:
+            return None
+        res = self.pump.reservoir
+        vol = getattr(res, "volume_nl", None) if res is not None else None
+        if vol is None:
+            vol = getattr(res, "capacity_nl", None) if res is not None else None
+        if vol is None:
+            vol = 20 * 1000000  # the sim and bench pumps' 20 mL reservoir
+        if callable(vol):
+            vol = vol()
+        from firmware.jsonout import Dec
+
+        return Dec((vol * 10 + daily_nl // 2) // daily_nl, 1)
+
+    def confirm(self, override):
+        if self.pending is None and not self.pending_spm:
+            raise PumpError(E_STATE, "nothing pending to confirm")
+        spm = self.pending_spm or self.pump.steps_per_ml
+        p = self.pending if self.pending is not None else self.prog
+        warn = self.pending_warn if self.pending is not None else []
+        if p is not None and (self.pending_spm or self.pending is None):
+            p = build(p.words, self.conc, spm)
+            warn = limits.check_program(
+                p, self.drug, self.pl, self.soft_daily, self.soft_bolus, self.conc, self.unit, spm
+            )
+        if warn and not override:
+            raise PumpError(E_CONFIRM, warn[0] + "; program confirm override to accept")
+        if p is not None:
+            self._check_window(p, spm)
+        if self.pending_spm:
+            self.pump.event("calibration", old=self.pump.steps_per_ml, new=spm)
+            self.pump.steps_per_ml = spm
+        self.pending = None
+        self.pending_spm = 0
+        self.pending_warn = []
+        if p is not None:
+            self._take(p, override)
+        return self.status_line()
+
+    def _check_window(self, p, spm):
+        # a new program may not make the basal cross the cap with the boluses still in the window
+        now = self.pump.pump_ms()
+        soft = self.soft_daily
+        c = limits.cap_steps(self.drug, soft, p.daily_steps(), self.conc, spm)
+        basal = cap.peak(self.cap_hist, now, p.daily_steps())
+        if cap.total(self.boluses, now) + self._assumed(now) + basal > c + 1:
+            raise PumpError(
+                E_LIMIT,
+                "the boluses of the last 24 h plus this program would exceed the 24 h cap; wait or lower it",
+            )
+
+    def _take(self, p, override):
+        pump = self.pump
+        now = pump.pump_ms()
+        self._cancel_budget("program_change")
+        self.prog = p
+        self._applied = -1
+        self.cap_hist.append([now, p.daily_steps()])
+        self._trial = None
+        self.trial_report = None
+        if p.mode == "trial":
+            self._trial = [now, p.t_count, 0, 0, 0]
+        pump.mode = p.name()
+        rate = self._scheduled()
+        pump.set_basal(rate, pump.mode)
+        self._applied = rate
+        pump.event(
+            "program", mode=pump.mode, words=" ".join(p.words), override=override, daily_steps=p.daily_steps()
+        )
+
+    def status_line(self):
+        p = self.prog
+        spm = self.pump.steps_per_ml
+        if p is None:
+            return {"steps_per_ml": spm}
+        return {
+            "mode": p.name(),
+            "rate_ml_day": ml_dec(steps_nl(self.pump.basal, spm)),
+            "daily_dose": dose_dec(limits.daily_ng(p, self.conc, spm), self.unit),
+            "state": self.pump.state,
+        }
+
+    def cancel(self):
+        had = self.pending is not None or bool(self.pending_spm)
+        self.pending = None
+        self.pending_spm = 0
+        self.pending_warn = []
+        return {"cancelled": had}
+
+    # ---- the schedule -----------------------------------------------------
+
+    def _scheduled(self):
+        p = self.prog
+        if p is None:
+            return 0
+        if p.mode == "trial" and p.t_kind != "continuous":
+            return 0
+        return p.rate_at(self.pump.wall() % DAY)
+
+    def next_event_ms(self):
+        """Milliseconds to the next rate change this service makes on its own (None: none due).
+
+        The simulator steps to it so time-of-day boundaries fall exactly on a step."""
+        p = self.prog
+        if p is None:
+            return None
+        best = None
+        s = p.next_change_s(self.pump.wall() % DAY)
+        if s is not None:
+            best = s * 1000
+        t = self._trial
+        if t is not None:
+            now = self.pump.pump_ms()
+            for due in (t[0] if t[1] > 0 else 0, t[2]):
+                if due > now and (best is None or due - now < best):
+                    best = due - now
+        return best
+
+    def max_rate(self):
+        r = self.prog.max_rate() if self.prog is not None else 0
+        b = self.pump.engine.rate()
+        return r if r > b else b
+
+    # ---- the step budget (boluses, bridge, priming, calibration) -----------
+
+    def _run_budget(self, kind, rate, steps, then, info):
+        eng = self.pump.engine
+        eng.set_rate(rate, steps=steps, then=then)
+        self.kind = kind
+        self.kind_info = info
+        self.pump.event(kind, steps=steps, rate=rate)
+
+    def _cancel_budget(self, why):
+        if self.kind:
+            self.pump.event(self.kind + "_cancelled", why=why)
+        self.kind = ""
+        self.kind_info = {}
+
+    def _budget_done(self):
+        return self.kind and self.pump.engine.budget() == 0
+
+    # ---- boluses ----------------------------------------------------------
+
+    def _assumed(self, now):
+        led = self.pump.ledger
+        return led.counted_24h(now) - led.delivered_24h(now)
+
+    def cap_steps(self):
+        now = self.pump.pump_ms()
+        pd = cap.peak(self.cap_hist, now, self.prog.daily_steps() if self.prog else 0)
+        return limits.cap_steps(self.drug, self.soft_daily, pd, self.conc, self.pump.steps_per_ml)
+
+    def _admit(self, steps, what):
+        now = self.pump.pump_ms()
+        c = self.cap_steps()
+        basal = cap.peak(self.cap_hist, now, self.prog.daily_steps() if self.prog else 0)
+        used = cap.total(self.boluses, now) + self._assumed(now) + basal
+        if used + steps > c + 1:
+            room = c + 1 - used
+            spm = self.pump.steps_per_ml
+            raise PumpError(
+                E_LIMIT,
+                "%s would cross the 24 h cap %s (room now %s)"
+                % (
+                    what,
+                    show(steps_ng(c, self.conc, spm), self.unit),
+                    show(steps_ng(room if room > 0 else 0, self.conc, spm), self.unit),
+                ),
+            )
+
+    def _need_running(self, what):
+        if self.pump.state != RUNNING or self.prog is None:
+            raise PumpError(E_STATE, "%s needs a running pump (state %s)" % (what, self.pump.state))
+        if self.kind:
+            raise PumpError(E_STATE, "%s not now: a %s is in progress" % (what, self.kind))
+
+    def bolus(self, amount, dur_s, override, kind="bolus"):
+        """A bolus now on top of the basal: exact size from the engine's step budget."""
+        self.need_drug()
+        spm = self.pump.steps_per_ml
+        k, v = amount
+        from firmware.therapy.units import ng_of
+
+        ng = ng_of(k, v, self.conc)
+        steps = steps_of(k, v, self.conc, spm)
+        warn = limits.check_bolus(
+            ng, steps, dur_s, self.drug, self.pl, self.soft_bolus, self.conc, self.unit, spm
+        )
+        self._need_running(kind)
+        if warn and not override:
+            raise PumpError(E_CONFIRM, warn + "; bolus DOSE override to give it")
+        self._admit(steps, kind)
+        self._start_bolus(kind, steps, dur_s, ng)
+        return {"bolus": dose_dec(ng, self.unit), "dose_unit": self.unit, "steps": steps, "over_s": dur_s}
+
+    def _start_bolus(self, kind, steps, dur_s, ng):
+        now = self.pump.pump_ms()
+        basal = self.pump.basal
+        extra = basal * dur_s // DAY  # the basal's own steps in the window ride along
+        self.boluses.append([now, steps])
+        self._run_budget(
+            kind, basal + bolus_rate(steps, dur_s), steps + extra, basal, {"ng": ng, "steps": steps}
+        )
+
+    def patient_bolus(self, source="shell"):
+        """The patient's bolus (`ptm` or the button): same checks, same log, whichever asked."""
+        try:
+            out = self._ptm()
+        except PumpError as e:
+            if source != "shell":  # a refused shell line changes nothing; the shell answers it
+                self.pump.event("ptm_refused", source=source, code=e.code, why=e.msg)
+            raise
+        self.pump.event("ptm_given", source=source, steps=out["steps"])
+        return out
+
+    def _ptm(self):
+        self.need_drug()
+        if not self.ptm_dose:
+            raise PumpError(E_STATE, "patient bolus not set up; ptm set dose= lockout= max=")
+        self._need_running("patient bolus")
+        now = self.pump.pump_ms()
+        self.ptm_times = [t for t in self.ptm_times if now - t < DAY_MS]
+        if self.ptm_times and now - self.ptm_times[-1] < self.ptm_lockout * 1000:
+            left = (self.ptm_lockout * 1000 - (now - self.ptm_times[-1]) + 999) // 1000
+            raise PumpError(E_STATE, "patient bolus locked out for %d s more" % left)
+        if len(self.ptm_times) >= self.ptm_max:
+            raise PumpError(E_LIMIT, "patient bolus maximum %d per 24 h reached" % self.ptm_max)
+        spm = self.pump.steps_per_ml
+        steps = steps_of("ng", self.ptm_dose, self.conc, spm)
+        limits.check_bolus(
+            self.ptm_dose,
+            steps,
+            self.ptm_over,
+            self.drug,
+            self.pl,
+            self.drug.max_bolus,
+            self.conc,
+            self.unit,
+            spm,
+        )
+        self._admit(steps, "patient bolus")
+        self.ptm_times.append(now)
+        self._start_bolus("ptm", steps, self.ptm_over, self.ptm_dose)
+        return {
+            "ptm": dose_dec(self.ptm_dose, self.unit),
+            "dose_unit": self.unit,
+            "steps": steps,
+            "left_24h": self.ptm_max - len(self.ptm_times),
+        }
+
+    def set_ptm(self, dose_ng, lockout_s, count, over_s, override):
+        self.need_drug()
+        spm = self.pump.steps_per_ml
+        steps = steps_of("ng", dose_ng, self.conc, spm)
+        warn = limits.check_bolus(
+            dose_ng, steps, over_s, self.drug, self.pl, self.soft_bolus, self.conc, self.unit, spm
+        )
+        if warn and not override:
+            raise PumpError(E_CONFIRM, warn + "; ptm set ... override to accept")
+        self.ptm_dose, self.ptm_lockout, self.ptm_max, self.ptm_over = dose_ng, lockout_s, count, over_s
+        self.pump.event("ptm_set", dose=dose_ng, lockout=lockout_s, max=count)
+
+    def prime(self, nl):
+        limits.check_prime(nl, self.pl)
+        if self.pump.state != STOPPED or self.pump.engine.running():
+            raise PumpError(E_STATE, "priming needs a stopped pump")
+        steps = steps_of("nl", nl, 1, self.pump.steps_per_ml)
+        self._budget_alone("prime", steps)
+        return {"prime_ml": ml_dec(nl), "steps": steps}
+
+    def calibrate_begin(self, steps):
+        if self.pump.state != STOPPED or self.pump.engine.running():
+            raise PumpError(E_STATE, "calibration needs a stopped pump")
+        self._budget_alone("calibrate", steps)
+        self.cal_steps = steps
+        return {"calibrate_steps": steps}
+
+    def _budget_alone(self, kind, steps):
+        # on a stopped pump: the engine runs this budget at its top speed, then stops
+        eng = self.pump.engine
+        self.excluded.append([self.pump.pump_ms(), steps])
+        self._run_budget(kind, eng.max_rate(), steps, 0, {"steps": steps})
+        eng.start()
+
+    # ---- refill hook --------------------------------------------------------
+
+    def check_concentration(self, new_conc):
+        """Raise PumpError if `new_conc` (ng/mL, or text like '2mg/mL') cannot be taken; else its ng/mL."""
+        self.need_drug()
+        if isinstance(new_conc, str):
+            c, unit = parse_conc(new_conc)
+            if unit != self.unit:
+                c = c  # ng either way: the dose unit stays the prescription's
+        else:
+            c = int(new_conc)
+        limits.check_conc(self.drug, c, self.unit)
+        if self.prog is not None:
+            p = build(self.prog.words, c, self.pump.steps_per_ml)
+            limits.check_program(
+                p, self.drug, self.pl, self.soft_daily, self.soft_bolus, c, self.unit, self.pump.steps_per_ml
+            )
+        return c
+
+    def concentration_changed(self, new_conc, bridge=True):
+        """The refill took a new concentration: the program is recomputed in volume for it and, with
+        `bridge`, the catheter volume of old drug goes first at the old volume rate."""
+        c = self.check_concentration(new_conc)
+        old_rate = self.pump.basal
+        self.conc = c
+        if self.prog is not None:
+            self.prog = build(self.prog.words, c, self.pump.steps_per_ml)
+            self.cap_hist.append([self.pump.pump_ms(), self.prog.daily_steps()])
+        self._cancel_budget("concentration")
+        steps = steps_of("nl", self.catheter_nl, 1, self.pump.steps_per_ml)
+        self.pump.basal = self._scheduled()
+        self._bridge = (old_rate, steps) if bridge and steps and old_rate else None
+        # with a bridge the new rate takes over when its budget ends; without, at once
+        self._applied = self.pump.basal if self._bridge else -1
+        self.pump.event("concentration", conc=c, bridge=bool(self._bridge))
+        self.service(self.pump)
+
+    # ---- the main loop --------------------------------------------------------
+
+    def service(self, pump):
+        if self.kind in ("prime", "calibrate"):
+            if not pump.engine.running() and pump.engine.budget():
+                self._cancel_budget("stop")
+        elif self.kind and pump.state != RUNNING:
+            self._cancel_budget(pump.state)
+        if self._budget_done():
+            self._finish_budget()
+        if self.prog is None or pump.state not in (RUNNING, SUSPENDED):
+            return
+        self._guard(pump)
+        if pump.state != RUNNING:
+            return
+        if self._bridge is not None and not self.kind:
+            old, steps = self._bridge
+            self._bridge = None
+            self._run_budget("bridge", old, steps, pump.basal, {"steps": steps})
+        if self._trial is not None:
+            self._trial_step(pump)
+        rate = self._scheduled()
+        if rate != self._applied:
+            self._applied = rate
+            if self.kind:
+                # a boundary inside a bolus: the bolus goes on, riding on the new basal
+                eng = pump.engine
+                extra = eng.rate() - pump.basal
+                pump.basal = rate
+                eng.set_rate(rate + extra, steps=eng.budget(), then=rate)
+            else:
+                pump.set_basal(rate, pump.mode)
+
+    def _finish_budget(self):
+        kind = self.kind
+        self.pump.event(kind + "_done", **self.kind_info)
+        self.kind = ""
+        self.kind_info = {}
+        if kind in ("prime", "calibrate") and self.pump.state != RUNNING:
+            self.pump.engine.stop()
+        if kind == "trial" and self._trial is not None and self._trial[1] == 0:
+            self._end_trial()
+
+    def _guard(self, pump):
+        now = pump.pump_ms()
+        c = self.cap_steps()
+        counted = pump.ledger.counted_24h(now) - cap.total(self.excluded, now)
+        slack = cap.bin_slack(self.prog.max_rate())
+        if pump.state == RUNNING and counted > c + slack:
+            self._cancel_budget("dose_cap")
+            pump.stop("dose_cap", state=SUSPENDED)
+            self.capped = True
+            if pump.alarms is not None:
+                pump.alarms.raise_alarm("DOSE_CAP", "24 h count reached the cap; basal held")
+        elif pump.state == SUSPENDED and self.capped and counted + slack <= c:
+            self.capped = False
+            pump.state = STOPPED
+            pump.start()
+            self._applied = pump.basal
+            if pump.alarms is not None:
+                pump.alarms.clear("DOSE_CAP")
+            pump.event("dose_cap_resume")
+
+    def _trial_step(self, pump):
+        p = self.prog
+        t = self._trial
+        now = pump.pump_ms()
+        if not t[3]:
+            t[3] = 1
+            t[0] = now
+            t[4] = pump.ledger.total_steps
+            if p.t_kind == "continuous":
+                t[2] = now + p.t_days * DAY_MS
+        if p.t_kind == "continuous":
+            if now >= t[2]:
+                self._end_trial()
+            return
+        if not self.kind and t[1] > 0 and now >= t[0]:
+            t[1] -= 1
+            t[0] = now + p.t_every * 1000
+            self._run_budget("trial", bolus_rate(p.t_steps, p.t_dur), p.t_steps, 0, {"steps": p.t_steps})
+            self.boluses.append([now, p.t_steps])
+
+    def _end_trial(self):
+        pump = self.pump
+        t = self._trial
+        steps = pump.ledger.total_steps - t[4] if t else 0
+        spm = pump.steps_per_ml
+        self.trial_report = {
+            "mode": self.prog.name() if self.prog else "trial",
+            "delivered_steps": steps,
+            "delivered_ml": ml_dec(steps_nl(steps, spm)),
+            "delivered_dose": dose_dec(steps_ng(steps, self.conc, spm), self.unit),
+        }
+        self._trial = None
+        pump.stop("trial_end")
+        pump.event("trial_report", steps=steps)
+
+    # ---- status, persistence ----------------------------------------------
+
+    def status(self, pump, d):
+        if self.drug is None:
+            return
+        spm = pump.steps_per_ml
+        now = pump.pump_ms()
+        d["dose_unit"] = self.unit
+        d["delivered_24h_dose"] = dose_dec(
+            steps_ng(pump.ledger.delivered_24h(now), self.conc, spm), self.unit
+        )
+        rate = pump.engine.rate() if pump.state == RUNNING else 0
+        d["rate_dose_day"] = dose_dec(steps_ng(rate, self.conc, spm), self.unit)
+        d["basal_ml_day"] = ml_dec(steps_nl(pump.basal, spm))
+        d["bolus"] = self.kind or None
+        d["ptm_24h"] = len([t for t in self.ptm_times if now - t < DAY_MS])
+        if self.prog is not None:
+            d["cap_24h_dose"] = dose_dec(steps_ng(self.cap_steps(), self.conc, spm), self.unit)
+        if self.trial_report is not None:
+            d["trial"] = self.trial_report
+
+    def prescription(self):
+        spm = self.pump.steps_per_ml
+        u = self.unit
+        rx = {
+            "drug": self.drug.name if self.drug else None,
+            "concentration": dose_dec(self.conc, u) if self.drug else None,
+            "concentration_unit": (u + "/mL") if self.drug else None,
+            "dose_unit": u if self.drug else None,
+            "program": " ".join(self.prog.words) if self.prog else None,
+            "mode": self.prog.name() if self.prog else "none",
+            "steps_per_ml": spm,
+            "catheter_ml": ml_dec(self.catheter_nl),
+            "patient": self.patient,
+            "changed_by": self.changed_by or None,
+            "changed_at": _iso(self.changed_at) if self.changed_at else None,
+            "reservoir_ml": ml_dec(self._capacity_nl()),
+        }
+        if self.drug is not None:
+            rx["limits"] = {
+                "max_daily": dose_dec(self.soft_daily, u),
+                "max_bolus": dose_dec(self.soft_bolus, u),
+                "hard_max_daily": dose_dec(self.drug.max_daily, u),
+                "hard_max_bolus": dose_dec(self.drug.max_bolus, u),
+                "hard_max_conc": dose_dec(self.drug.max_conc, u),
+                "pump_max_rate_ml_day": ml_dec(self.pl.max_rate_nl),
+                "pump_max_bolus_ml": ml_dec(self.pl.max_bolus_nl),
+            }
+            rx["ptm"] = {
+                "dose": dose_dec(self.ptm_dose, u) if self.ptm_dose else None,
+                "lockout_s": self.ptm_lockout,
+                "max": self.ptm_max,
+                "over_s": self.ptm_over,
+            }
+            if self.prog is not None:
+                rx["daily_dose"] = dose_dec(limits.daily_ng(self.prog, self.conc, spm), u)
+                rx["daily_ml"] = ml_dec(limits.daily_nl(self.prog, spm))
+        return rx
+
+    def _capacity_nl(self):
+        res = self.pump.reservoir
+        v = getattr(res, "capacity_nl", None) if res is not None else None
+        return v if isinstance(v, int) else 20 * 1000000
+
+    def worst_case_rate(self):
+        """Fastest rate (steps/day) the program or a bolus in flight could run: the reset worst case."""
+        return self.max_rate()
+
+    def worst_case_steps(self, ms):
+        """Most steps the pump could have made in `ms` at that rate (rounded up)."""
+        return (self.max_rate() * ms + DAY_MS - 1) // DAY_MS
+
+    def on_reset(self, assumed_steps):
+        """After a reset: count `assumed_steps` against the cap (never zero), drop what was in flight."""
+        if assumed_steps > 0:
+            self.pump.ledger.assume(assumed_steps, self.pump.pump_ms())
+        self._after_reset(assumed_steps)
+
+    def after_restore(self, pump, info):
+        # recovery has already counted the worst case (worst_case_rate) in the ledger
+        self._after_reset(info.get("assumed_steps", 0))
+
+    def _after_reset(self, assumed):
+        now = self.pump.pump_ms()
+        self._cancel_budget("reset")
+        self._bridge = None
+        self.pending = None
+        self.pending_spm = 0
+        self._applied = -1
+        t = self._trial
+        if t is not None and t[3] and self.prog is not None and self.prog.t_kind != "continuous":
+            t[0] = now + self.prog.t_every * 1000  # an injection in flight is never repeated
+        if self.prog is not None:
+            self.pump.mode = self.prog.name()
+            self.pump.basal = self._scheduled()
+        self.pump.event("therapy_reset", assumed=assumed)
+
+    def snapshot(self):
+        return {
+            "v": 1,
+            "drug": self.drug.name if self.drug else "",
+            "conc": self.conc,
+            "unit": self.unit,
+            "soft": [self.soft_daily, self.soft_bolus],
+            "catheter_nl": self.catheter_nl,
+            "patient": self.patient,
+            "by": self.changed_by,
+            "at": self.changed_at,
+            "spm": self.pump.steps_per_ml,
+            "ptm": [self.ptm_dose, self.ptm_lockout, self.ptm_max, self.ptm_over],
+            "prog": list(self.prog.words) if self.prog else [],
+        }
+
+    def restore(self, d):
+        drug = druglib.load(d["drug"]) if d.get("drug") else None
+        prog = build(d["prog"], d["conc"], d["spm"]) if d["prog"] and drug else None
+        self.drug = drug
+        self.conc, self.unit = d["conc"], d["unit"]
+        self.soft_daily, self.soft_bolus = d["soft"]
+        self.catheter_nl, self.patient = d["catheter_nl"], d["patient"]
+        self.changed_by, self.changed_at = d["by"], d["at"]
+        self.pump.steps_per_ml = d["spm"]
+        self.ptm_dose, self.ptm_lockout, self.ptm_max, self.ptm_over = d["ptm"]
+        self.prog = prog
+        self._applied = -1
+        self.kind = ""
+        self.pump.mode = prog.name() if prog else "none"
+        self.pump.basal = self._scheduled() if prog else 0
+
+
+class Acct:
+    """The therapy's accounting, saved with every checkpoint: boluses, patient boluses,
+    priming, programs of the last 24 h (for the cap), a trial in progress. Times are pump ms."""
+
+    persist_key = "therapy_acct"
+    persist_class = "acct"
+
+    def __init__(self, therapy):
+        self._t = therapy
+
+    def service(self, pump):
+        pass
+
+    def snapshot(self):
+        t = self._t
+        now = t.pump.pump_ms()
+        for r in (t.boluses, t.excluded, t.cap_hist):
+            cap.prune(r, now)
+        t.ptm_times = [x for x in t.ptm_times if now - x < DAY_MS]
+        return {
+            "ptm": list(t.ptm_times),
+            "boluses": [list(b) for b in t.boluses],
+            "excluded": [list(b) for b in t.excluded],
+            "cap": [list(b) for b in t.cap_hist],
+            "trial": list(t._trial) if t._trial else [],
+            "capped": 1 if t.capped else 0,
+        }
+
+    def restore(self, d):
+        t = self._t
+        t.ptm_times = list(d["ptm"])
+        t.boluses = [list(b) for b in d["boluses"]]
+        t.excluded = [list(b) for b in d["excluded"]]
+        t.cap_hist = [list(b) for b in d["cap"]]
+        t._trial = list(d["trial"]) if d["trial"] and t.prog is not None else None
+        t.capped = bool(d["capped"])
+
+
+def _iso(t):
+    from firmware import isotime
+
+    return isotime.fmt(t)
