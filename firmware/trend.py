@@ -61,7 +61,6 @@ class Trend:
             return
         if self._at is None:
             self._total = pump.ledger.total_steps
-            self.load(pump)
         else:
             self.sample(pump)
         self._at = m
@@ -94,8 +93,8 @@ class Trend:
             except (OSError, MemoryError):
                 pass
 
-    def load(self, pump):
-        """Take back the history saved by the last shutdown, once, at the first service pass."""
+    def load(self):
+        """Take back the history saved by the last shutdown, once (at boot: `plot` may come first)."""
         fs = self._fs
         data = fs.read(FILE) if fs is not None else None
         if data is None:
@@ -154,6 +153,7 @@ def attach(pump, shell):
     from firmware import cmd_trend
 
     t = Trend(fs=getattr(pump.store, "fs", None))
+    t.load()
     pump.listeners.append(t.on_event)
     pump.trend = t
     pump.services.append(t)

@@ -161,12 +161,14 @@ def test_history_survives_a_commanded_shutdown_once():
     assert fs.exists("trend.bin")
     board2, pump2, t2 = make()
     t2._fs = fs
+    assert t2.load()
     run(board2, pump2, 2 * MINUTE_MS)
     assert t2.count == 32
     assert t2.since(0, 30) == before
     assert not fs.exists("trend.bin")  # taken once: a later boot starts empty
     board3, pump3, t3 = make()
     t3._fs = fs
+    assert not t3.load()
     run(board3, pump3, 2 * MINUTE_MS)
     assert t3.count == 2
 
@@ -178,5 +180,6 @@ def test_a_damaged_history_file_is_ignored():
     fs.write("trend.bin", b"TRD1" + b"\x00" * 40)
     board, pump, t = make()
     t._fs = fs
+    assert not t.load()
     run(board, pump, 2 * MINUTE_MS)
     assert t.count == 2

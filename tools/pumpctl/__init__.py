@@ -1,0 +1,1 @@
+"""pumpctl: the host programmer for the pump's shell (SPEC 10)."""

@@ -1,0 +1,156 @@
+"""One connection to a pump's shell: a serial device, a `socket://` URL, or the simulator.
+
+Every reply is the text between the line sent and the next `pump> ` prompt,
+so the same code reads a board, a TCP bridge and the simulator's pipe.
+"""
+
+import json
+import os
+import subprocess
+import time
+
+from tools.sim import launch
+
+PROMPT = b"pump> "
+
+
+class PumpError(Exception):
+    """An error reply from the pump (or the link): a stable code and a one-line message."""
+
+    def __init__(self, code, msg):
+        super().__init__("%s: %s" % (code, msg))
+        self.code = code
+        self.msg = msg
+
+
+class _Link:
+    """Bytes in and out with a read timeout; subclasses supply `_write` and `_read`."""
+
+    def __init__(self, timeout):
+        self.timeout = timeout
+        self._buf = b""
+
+    def _write(self, data):
+        raise NotImplementedError
+
+    def _read(self):
+        """Some bytes (b"" if none yet), or None once the other end has closed."""
+        raise NotImplementedError
+
+    def until_prompt(self, timeout=None):
+        limit = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            i = self._buf.find(PROMPT)
+            if i >= 0:
+                out, self._buf = self._buf[:i], self._buf[i + len(PROMPT) :]
+                return out
+            if time.monotonic() > limit:
+                raise PumpError("E_TIMEOUT", "no prompt from the pump within %.0f s" % self.timeout)
+            data = self._read()
+            if data is None:
+                raise PumpError("E_LINK", "the pump closed the connection")
+            self._buf += data
+
+
+class SerialLink(_Link):
+    """A board's USB serial port or any URL pyserial knows (`socket://HOST:PORT`)."""
+
+    def __init__(self, url, timeout=10.0, baud=115200):
+        super().__init__(timeout)
+        import serial
+
+        self._s = serial.serial_for_url(url, baudrate=baud, timeout=0.2)
+
+    def _write(self, data):
+        self._s.write(data)
+        self._s.flush()
+
+    def _read(self):
+        return self._s.read(self._s.in_waiting or 1)
+
+    def start(self):
+        # wake the shell: an empty line gets no reply, only a fresh prompt
+        self._s.reset_input_buffer()
+        self._write(b"\r\n")
+        self.until_prompt()
+
+    def close(self):
+        self._s.close()
+
+
+class SimLink(_Link):
+    """The simulator as a subprocess on pipes; `state` keeps its flash between calls."""
+
+    def __init__(self, state=None, timeout=600.0, extra=()):
+        super().__init__(timeout)
+        args = list(extra)
+        if state:
+            os.makedirs(state, exist_ok=True)
+            args += ["--state", state]
+        self._p = subprocess.Popen(
+            launch.command(args),
+            env=launch.env(),
+            cwd=launch.ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+        )
+
+    def _write(self, data):
+        assert self._p.stdin is not None
+        self._p.stdin.write(data)
+        self._p.stdin.flush()
+
+    def _read(self):
+        assert self._p.stdout is not None
+        data = os.read(self._p.stdout.fileno(), 65536)
+        return data or None
+
+    def start(self):
+        self.until_prompt()
+
+    def close(self):
+        # end of input: the simulator shuts the pump down cleanly and saves its state
+        assert self._p.stdin is not None and self._p.stdout is not None
+        self._p.stdin.close()
+        self._p.stdout.read()
+        self._p.wait(timeout=60)
+
+
+def open_link(port, state=None, timeout=None):
+    if port == "sim":
+        return SimLink(state=state)
+    return SerialLink(port, timeout=timeout or 10.0)
+
+
+class Pump:
+    """The shell in JSON mode: `call(line)` returns the reply dict or raises PumpError."""
+
+    def __init__(self, link):
+        self.link = link
+        link.start()
+        self.call("json on")
+
+    def line(self, text, timeout=None):
+        """Send one line, return the raw reply text (no prompt)."""
+        if "\n" in text or "\r" in text:
+            raise PumpError("E_SYNTAX", "one line at a time")
+        self.link._write(text.encode() + b"\n")
+        return self.link.until_prompt(timeout).decode("utf-8", "replace").strip()
+
+    def call(self, text, timeout=None, check=True):
+        raw = self.line(text, timeout)
+        try:
+            reply = json.loads(raw.splitlines()[-1]) if raw else {}
+        except ValueError:
+            raise PumpError("E_PROTOCOL", "not a JSON reply: %r" % raw[:200]) from None
+        if check and not reply.get("ok", False):
+            raise PumpError(reply.get("code", "E_UNKNOWN"), reply.get("error", "error"))
+        return reply
+
+    def close(self):
+        self.link.close()
+
+
+def connect(port="sim", state=None, timeout=None):
+    return Pump(open_link(port, state=state, timeout=timeout))
