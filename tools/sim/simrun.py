@@ -73,12 +73,19 @@ class Simulator:
         per_ms = self.board.tick_hz // 1000
         while ms > 0:
             dt = self.step_ms()
+            nxt = self._next_event_ms()
+            if nxt is not None and 0 < nxt < dt:
+                dt = nxt  # land exactly on a programmed rate change
             if dt > ms:
                 dt = ms
             clock.advance_ms(dt)
             pump.engine.advance(dt * per_ms)
             pump.service()
             ms -= dt
+
+    def _next_event_ms(self):
+        f = getattr(self.pump.therapy, "next_event_ms", None)
+        return f() if f is not None else None
 
     # ---- shell ------------------------------------------------------------
 
