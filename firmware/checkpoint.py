@@ -131,6 +131,7 @@ class Checkpoint:
         self.enabled = False  # recovery turns it on once the records are read
         self.on_stable = None  # called once after a stable run (boot-loop counter)
         self.stable_ms = 30000
+        self.boot_info = {}  # what recovery did at the last boot
 
     def on_event(self, name, fields):
         # any event may change state or prescription: save soon, when the loop gets here
@@ -152,6 +153,8 @@ class Checkpoint:
 
     def save(self, flags=0):
         """Write the checkpoint now; True if it reached flash."""
+        if not self.enabled:
+            return False  # not restored yet, or this firmware instance is gone (power cut)
         pump = self._pump
         self._due = False
         self._count += 1
@@ -179,6 +182,11 @@ class Checkpoint:
         # accounting can no longer be bounded: a stopping MEMORY alarm says so
         self._rx_dirty = True
         self._pump.alarms.raise_alarm("MEMORY", "checkpoint write failed: %s" % e)
+
+    def flush(self):
+        """Save now if an event asked for it: a command's change is on flash before its reply."""
+        if self._due:
+            self.save()
 
     def shutdown(self, clock_ok=False):
         """A commanded shutdown: the next boot is expected (no UNEXPECTED_RESET)."""

@@ -23,7 +23,9 @@ def attach(pump, shell, fs=None):
         segments=getattr(board, "log_segments", LOG_SEGMENTS),
         segment_bytes=getattr(board, "log_segment_bytes", LOG_SEGMENT_BYTES),
     )
-    log.who = lambda: ROLE_NAMES[shell.role]
+    acting = [False]
+    # who acts: the shell's role while a command runs, else the pump itself
+    log.who = lambda: ROLE_NAMES[shell.role] if acting[0] else "pump"
     cp = checkpoint.Checkpoint(fs, pump)
     pump.log = log
     pump.store = cp
@@ -33,7 +35,25 @@ def attach(pump, shell, fs=None):
     if getattr(pump.alarms, "persist_key", None) is None:
         pump.services.append(recovery.AlarmRecords(pump.alarms))
     cmd_log.register(shell)
+    _flush_after_commands(shell, cp, acting)
     return cp
+
+
+def _flush_after_commands(shell, cp, acting):
+    # what a command changed reaches flash before its reply is written: a cut
+    # after a clinician saw "ok" never loses the change
+    handle = shell.handle
+
+    def handled(raw):
+        acting[0] = True
+        try:
+            r = handle(raw)
+        finally:
+            acting[0] = False
+        cp.flush()
+        return r
+
+    shell.handle = handled
 
 
 def boot(pump, cause="reset"):

@@ -83,6 +83,7 @@ def restore(pump, cp, log, cause="reset"):
         pump.alarms.raise_alarm("CLOCK", "clock restored from the last checkpoint")
     info["ms"] = pump.clock.ticks_diff(pump.clock.ticks_ms(), t0)
     pump.event("reset", **info)
+    cp.boot_info = info
     cp.enabled = True
     cp._rx_dirty = True
     cp.save()

@@ -47,6 +47,7 @@ class Simulator:
     def power_cut(self, ms):
         """Power off for `ms` of virtual time, then boot again (plain mode, logged out)."""
         self.pump.engine.stop()
+        self.pump.store.enabled = False  # the old firmware is gone: it writes nothing more
         self.board.stop_ticks()
         self.board.clock.advance_ms(ms)
         self.boot("power-cut")
