@@ -31,7 +31,7 @@ def cmd_rx(sh, words):
     if not words:
         return {"prescription": t.prescription(), "text": _rx_text(t.prescription())}
     sub = words[0]
-    if sub not in ("drug", "limit", "catheter", "patient"):
+    if sub not in ("drug", "limit", "catheter", "patient", "reservoir"):
         raise PumpError(
             E_SYNTAX,
             "usage: rx [drug NAME CONC | limit max_daily=DOSE max_bolus=DOSE | catheter ML | patient LABEL]",
@@ -68,6 +68,13 @@ def cmd_rx(sh, words):
         t.stamp(_who(sh))
         sh.pump.event("rx_catheter", nl=nl)
         return {"catheter_ml": t.prescription()["catheter_ml"]}
+    if sub == "reservoir":
+        if len(args) != 1 or args[0] not in ("20", "40", "20mL", "40mL"):
+            raise PumpError(E_SYNTAX, "usage: rx reservoir 20|40 (mL)")
+        t.capacity_nl = int(args[0][:2]) * 1000000
+        t.stamp(_who(sh))
+        sh.pump.event("rx_reservoir", nl=t.capacity_nl)
+        return {"reservoir_capacity_ml": t.prescription()["reservoir_capacity_ml"]}
     label = " ".join(args)
     if len(label) > 40:
         raise PumpError(E_RANGE, "patient label longer than 40 characters")
@@ -194,7 +201,13 @@ def cmd_calibrate(sh, words):
 
 
 def register(sh):
-    sh.add("rx", ANY, cmd_rx, "rx [drug|limit|catheter|patient ...]", "the prescription; clinician sets it")
+    sh.add(
+        "rx",
+        ANY,
+        cmd_rx,
+        "rx [drug|limit|catheter|patient|reservoir ...]",
+        "the prescription; clinician sets it",
+    )
     sh.add(
         "program",
         CLINICIAN,

@@ -36,6 +36,7 @@ class Therapy:
         self.soft_daily = 0
         self.soft_bolus = 0
         self.catheter_nl = 0
+        self.capacity_nl = 20000000  # reservoir capacity (20 or 40 mL); the reservoir service reads it
         self.patient = ""
         self.changed_by = ""
         self.changed_at = 0
@@ -171,16 +172,15 @@ class Therapy:
         }
 
     def _days_to_empty(self, daily_nl):
+        """Days the reservoir lasts at this daily volume: its tracked volume if known, else its capacity."""
         if daily_nl <= 0:
             return None
-        res = self.pump.reservoir
-        vol = getattr(res, "volume_nl", None) if res is not None else None
-        if vol is None:
-            vol = getattr(res, "capacity_nl", None) if res is not None else None
-        if vol is None:
-            vol = 20 * 1000000  # the sim and bench pumps' 20 mL reservoir
-        if callable(vol):
-            vol = vol()
+        vol = None
+        f = getattr(self.pump.reservoir, "volume_nl", None)
+        if f is not None:
+            vol = f() if callable(f) else f
+        if not isinstance(vol, int):
+            vol = self.capacity_nl
         from firmware.jsonout import Dec
 
         return Dec((vol * 10 + daily_nl // 2) // daily_nl, 1)
@@ -461,9 +461,9 @@ class Therapy:
         """Raise PumpError if `new_conc` (ng/mL, or text like '2mg/mL') cannot be taken; else its ng/mL."""
         self.need_drug()
         if isinstance(new_conc, str):
-            c, unit = parse_conc(new_conc)
-            if unit != self.unit:
-                c = c  # ng either way: the dose unit stays the prescription's
+            c = parse_conc(new_conc)[0]
+        elif isinstance(new_conc, tuple):
+            c = new_conc[0]  # (ng/mL, unit) from units.parse_conc; the dose unit stays the prescription's
         else:
             c = int(new_conc)
         limits.check_conc(self.drug, c, self.unit)
@@ -626,7 +626,7 @@ class Therapy:
             "patient": self.patient,
             "changed_by": self.changed_by or None,
             "changed_at": _iso(self.changed_at) if self.changed_at else None,
-            "reservoir_ml": ml_dec(self._capacity_nl()),
+            "reservoir_capacity_ml": ml_dec(self.capacity_nl),
         }
         if self.drug is not None:
             rx["limits"] = {
@@ -648,11 +648,6 @@ class Therapy:
                 rx["daily_dose"] = dose_dec(limits.daily_ng(self.prog, self.conc, spm), u)
                 rx["daily_ml"] = ml_dec(limits.daily_nl(self.prog, spm))
         return rx
-
-    def _capacity_nl(self):
-        res = self.pump.reservoir
-        v = getattr(res, "capacity_nl", None) if res is not None else None
-        return v if isinstance(v, int) else 20 * 1000000
 
     def worst_case_rate(self):
         """Fastest rate (steps/day) the program or a bolus in flight could run: the reset worst case."""
@@ -695,6 +690,7 @@ class Therapy:
             "unit": self.unit,
             "soft": [self.soft_daily, self.soft_bolus],
             "catheter_nl": self.catheter_nl,
+            "capacity_nl": self.capacity_nl,
             "patient": self.patient,
             "by": self.changed_by,
             "at": self.changed_at,
@@ -710,6 +706,7 @@ class Therapy:
         self.conc, self.unit = d["conc"], d["unit"]
         self.soft_daily, self.soft_bolus = d["soft"]
         self.catheter_nl, self.patient = d["catheter_nl"], d["patient"]
+        self.capacity_nl = d.get("capacity_nl", self.capacity_nl)
         self.changed_by, self.changed_at = d["by"], d["at"]
         self.pump.steps_per_ml = d["spm"]
         self.ptm_dose, self.ptm_lockout, self.ptm_max, self.ptm_over = d["ptm"]
