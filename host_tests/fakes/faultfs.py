@@ -18,14 +18,14 @@ class PowerCut(BaseException):
 
 
 class FaultFs:
-    def __init__(self, cut_at=None, capacity=None, rng=None):
+    def __init__(self, cut_at=None, capacity=None, rng=None, trace=False):
         self.files = {}
         self.cut_at = cut_at
         self.capacity = capacity
         self.rng = rng  # an object with below(n): where in the data a cut lands
         self.steps = 0
         self.dead = False
-        self.trace = []  # (step, kind, name): which write paths were cut
+        self.trace = [] if trace else None  # (step, kind, name) of every write step
 
     # ---- fault control ----------------------------------------------------
 
@@ -42,7 +42,8 @@ class FaultFs:
         """Count a step; True if the power dies at it."""
         self._alive()
         self.steps += 1
-        self.trace.append((self.steps, kind, name))
+        if self.trace is not None:
+            self.trace.append((self.steps, kind, name))
         return self.cut_at is not None and self.steps == self.cut_at
 
     def _die(self):
@@ -54,7 +55,9 @@ class FaultFs:
 
     def _put(self, name, old, data):
         # write what fits; a full filesystem fails like littlefs: ENOSPC
-        room = None if self.capacity is None else self.capacity - (self.used() - len(self.files.get(name, b"")))
+        room = None
+        if self.capacity is not None:
+            room = self.capacity - (self.used() - len(self.files.get(name, b"")))
         if room is not None and len(old) + len(data) > room:
             keep = max(0, room - len(old))
             self.files[name] = old + data[:keep]
