@@ -3,6 +3,17 @@
 Runs on the MicroPython unix port. There is no timer interrupt: the simulator
 moves the virtual clock and advances the dose engine by whole ticks in closed
 form, the same arithmetic the interrupt uses for a late tick.
+
+The sensors are ADC-like objects with `read_u16()` fed by the physical model
+(tools/sim/model.py), so the firmware reads them through the same drivers as
+on a Pico. The model catches up lazily: any sensor or DIAG read first moves
+it to the virtual clock's now with the steps the engine made meanwhile.
+
+Step length (`sample_ms`) is adaptive, so 30 days run in seconds: at most
+MAX_STEP_MS, and short enough that the pump pushes at most STEP_VOLUME_STEPS
+motor steps (0.5 uL) per step, so the occlusion detector sees the pressure
+rise in small volume increments at any rate; never below MIN_STEP_MS (the
+boards' sampling period). docs/sim_model.md explains the choice.
 """
 
 from boards.vclock import VirtualClock
@@ -12,7 +23,9 @@ name = "sim"
 TICK_HZ = 1000
 DEFAULT_STEPS_PER_ML = 20000
 HAS_BATTERY = True
-SAMPLE_MS = 1000  # how often the supervisor samples on this board
+MIN_STEP_MS = 250  # the boards sample every 250 ms
+MAX_STEP_MS = 10000
+STEP_VOLUME_STEPS = 10
 
 
 class SimPin:
@@ -20,15 +33,64 @@ class SimPin:
 
     def __init__(self, level=0):
         self.level = level
+        self.edges = 0
 
     def __call__(self, x=None):
         if x is None:
             return self.level
-        self.level = 1 if x else 0
+        v = 1 if x else 0
+        if v != self.level:
+            self.edges += 1
+        self.level = v
         return None
 
     def value(self, x=None):
         return self(x)
+
+
+class SimDiag(SimPin):
+    """The driver's DIAG output: high while the model's motor is stalled."""
+
+    def __init__(self, board):
+        super().__init__(0)
+        self._board = board
+
+    def __call__(self, x=None):
+        if x is None:
+            return self._board.sync().diag()
+        return None
+
+
+class SimADC:
+    """An ADC channel reading the model (12 bits stretched to 16, as rp2 reports)."""
+
+    def __init__(self, board, which):
+        self._board = board
+        self._which = which
+
+    def read_u16(self):
+        return self._board.sync().read(self._which)
+
+
+class SimPWM:
+    def __init__(self, freq=2000):
+        self._freq = freq
+        self._duty = 0
+        self.changes = 0
+
+    def freq(self, value=None):
+        if value is None:
+            return self._freq
+        self._freq = value
+        return None
+
+    def duty_u16(self, value=None):
+        if value is None:
+            return self._duty
+        if value != self._duty:
+            self.changes += 1
+        self._duty = value
+        return None
 
 
 class Board:
@@ -38,13 +100,74 @@ class Board:
     int_limit = (1 << 62) - 1
     default_steps_per_ml = DEFAULT_STEPS_PER_ML
     has_battery = HAS_BATTERY
-    sample_ms = SAMPLE_MS
+    vref_mv = 3300
+    sample_floor_ms = MIN_STEP_MS  # the supervisor samples on every step at least this long
 
-    def __init__(self, start_us=0):
+    def __init__(self, start_us=0, seed=1, compliance=1.0):
+        from tools.sim.model import Model
+
         self.clock = VirtualClock(start_us)
-        self.pins = {n: SimPin() for n in ("step", "dir", "en", "diag")}
+        self.model = Model(seed=seed, steps_per_ml=DEFAULT_STEPS_PER_ML, compliance=compliance)
+        self.pins = {n: SimPin() for n in ("step", "dir", "en", "button", "led")}
         self.pins["en"].level = 1
+        self.pins["button"].level = 1  # active low, pulled up
+        self.pins["diag"] = SimDiag(self)
         self.stepper = Stepper(self.pins["step"], self.pins["dir"], self.pins["en"], diag=self.pins["diag"])
+        self.adc_pressure = SimADC(self, "pressure")
+        self.adc_reservoir = SimADC(self, "reservoir")
+        self.adc_battery = SimADC(self, "battery")
+        self.button = self.pins["button"]
+        self.buzzer = SimPWM()
+        self.led = self.pins["led"]
+        self.step_cap_ms = MAX_STEP_MS
+        self.watchdog_feeds = 0
+        self._wdt_on = False
+        self._engine = None
+        self._counts = None
+        self._synced_us = start_us
+        self._callback = None
+
+    def attach_engine(self, engine):
+        """The model learns the motor's steps from the engine's counters (no STEP pin edges here)."""
+        if self._engine is not None:
+            self.sync()  # a reboot: the model lives on through the power cut
+        self._engine = engine
+        self._counts = engine.counters()
+        self._synced_us = self.clock.now_us
+
+    def sync(self):
+        """Bring the model to the clock's now; returns the model."""
+        m = self.model
+        now = self.clock.now_us
+        if now == self._synced_us or self._engine is None:
+            return m
+        from firmware.dose import wrap_delta
+
+        c = self._engine.counters()
+        o = self._counts or c
+        self._counts = c
+        m.step(
+            (now - self._synced_us) // 1000,
+            wrap_delta(c[1], o[1]),
+            wrap_delta(c[2], o[2]),
+            self._engine.running(),
+        )
+        self._synced_us = now
+        return m
+
+    @property
+    def sample_ms(self):
+        e = self._engine
+        cap = self.step_cap_ms
+        if e is None or e.mode() == 0:  # stopped: nothing moves but the clock
+            return cap if cap < MAX_STEP_MS else MAX_STEP_MS
+        if e.mode() == 2:  # backing off at one step a tick
+            return MIN_STEP_MS if MIN_STEP_MS < cap else cap
+        rate = e.rate()
+        ms = STEP_VOLUME_STEPS * 86400000 // rate if rate else MAX_STEP_MS
+        if ms > cap:
+            ms = cap
+        return ms if ms > MIN_STEP_MS or cap < MIN_STEP_MS else MIN_STEP_MS
 
     def start_ticks(self, callback):
         """No interrupt in the simulator: `advance` drives the engine."""
@@ -52,3 +175,12 @@ class Board:
 
     def stop_ticks(self):
         self._callback = None
+
+    def start_watchdog(self, timeout_ms=8000):
+        self._wdt_on = True
+
+    def feed_watchdog(self):
+        self.watchdog_feeds += 1
+
+    def stop_watchdog(self):
+        self._wdt_on = False

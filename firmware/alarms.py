@@ -3,6 +3,12 @@
 An alarm is latched from its raise until it is acknowledged *and* its
 condition has cleared. A stopping alarm puts the pump in state `alarm`;
 `start` resumes once every stopping alarm is acknowledged.
+
+Sound: the highest priority among unacknowledged alarms sounds (patterns in
+firmware/safety/sound.py) unless silenced; a silence lasts at most 2 h and a
+new alarm ends it (IEC 60601-1-8: a new condition is never held silent).
+Every raise, clear, acknowledge, silence and re-sound is an event, so the log
+holds them all.
 """
 
 HIGH = "high"
@@ -51,11 +57,17 @@ class Alarm:
         }
 
 
+MAX_SILENCE_MS = 7200000  # SPEC 7: at most 2 h
+DEFAULT_SILENCE_MS = 120000  # IEC 60601-1-8 audio paused: commonly 2 min
+_RANK = {HIGH: 3, MEDIUM: 2, LOW: 1}
+
+
 class Alarms:
     def __init__(self, pump):
         self._pump = pump
         self._next = 1
         self.items = []
+        self._silence_end = None  # pump.now_ms() when the silence ends, or None
 
     def get(self, code):
         for a in self.items:
@@ -71,9 +83,11 @@ class Alarms:
             self._next += 1
             self.items.append(a)
             self._pump.event("alarm", code=code, id=a.id, priority=a.priority, detail=detail)
+            self._end_silence("new_alarm")
         elif not a.active:
             a.active = True
             a.detail = detail
+            self._pump.event("alarm", code=code, id=a.id, priority=a.priority, detail=detail, again=True)
         if a.stops:
             self._pump.alarm_stop(code)
         return a
@@ -102,6 +116,63 @@ class Alarms:
                 self.items.remove(a)
         return done
 
+    def resound(self, code, detail=None):
+        """Sound an acknowledged alarm again (a reminder): it needs a new `ack`."""
+        a = self.get(code)
+        if a is None or not a.acked:
+            return
+        a.acked = False
+        if detail is not None:
+            a.detail = detail
+        self._pump.event("alarm", code=code, id=a.id, priority=a.priority, detail=a.detail, again=True)
+        self._end_silence("new_alarm")
+
+    def silence(self, ms):
+        """Hold the sound for `ms` (at most 2 h); the alarms stay latched and shown."""
+        if ms <= 0 or ms > MAX_SILENCE_MS:
+            raise ValueError("silence out of range")
+        self._silence_end = self._pump.now_ms() + ms
+        self._pump.event("silence", ms=ms, ids=[a.id for a in self.items if not a.acked])
+
+    def silenced_ms(self):
+        """Milliseconds of silence left (0: not silenced)."""
+        if self._silence_end is None:
+            return 0
+        left = self._silence_end - self._pump.now_ms()
+        return left if left > 0 else 0
+
+    def _end_silence(self, why):
+        if self._silence_end is not None:
+            self._silence_end = None
+            self._pump.event("resound", why=why)
+
+    def top(self, audible=True):
+        """The priority to annunciate: the highest unacknowledged one (None: quiet)."""
+        if audible and self._silence_end is not None:
+            return None
+        best = None
+        for a in self.items:
+            if not a.acked and (best is None or _RANK[a.priority] > _RANK[best]):
+                best = a.priority
+        return best
+
+    def snapshot(self):
+        return {
+            "next": self._next,
+            "items": [[a.id, a.code, a.since, a.detail, a.acked, a.active] for a in self.items],
+        }
+
+    def restore(self, d):
+        self._next = d.get("next", 1)
+        self.items = []
+        for ident, code, since, detail, acked, active in d.get("items", []):
+            if code not in TABLE:
+                continue
+            a = Alarm(ident, code, since, detail)
+            a.acked = acked
+            a.active = active
+            self.items.append(a)
+
     def stopping_unacked(self):
         return [a for a in self.items if a.stops and not a.acked]
 
@@ -109,7 +180,8 @@ class Alarms:
         return [a.code for a in self.items]
 
     def service(self, pump):
-        pass
+        if self._silence_end is not None and pump.now_ms() >= self._silence_end:
+            self._end_silence("timeout")
 
     def status(self, pump, d):
         d["alarms"] = [a.fields(_fmt) for a in self.items]

@@ -4,7 +4,7 @@
 simulator uses it too, so the firmware it runs is the firmware a board runs.
 """
 
-from firmware import cmd_core, cmd_session, cmd_therapy, console, persist
+from firmware import cmd_core, cmd_safety, cmd_session, cmd_therapy, console, persist, safety
 from firmware.auth import Auth
 from firmware.pump import Pump
 from firmware.shell import Shell
@@ -25,6 +25,8 @@ def build(board, start_time=None, fs=None, cause=None):
     cmd_session.register(shell)
     attach_trend(pump, shell)
     cmd_therapy.attach(pump, shell)  # before boot: the prescription is restored from flash
+    safety.attach(pump)  # sensors, supervisor, reservoir: before boot, which restores their state
+    cmd_safety.register(shell)
     # keep last: restores every service attached above from flash
     persist.boot(pump, cause or _reset_cause(board))
     return pump, shell

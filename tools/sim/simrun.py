@@ -28,7 +28,7 @@ def parse_duration_ms(s):
 class Simulator:
     def __init__(self, opts):
         self.opts = opts
-        self.board = simboard.Board()
+        self.board = simboard.Board(seed=opts.get("seed", 1))
         # the pump's flash: --state DIR on the host, else files in RAM (fresh each start)
         self.fs = opts.get("fs") or (Fs(opts["state"]) if opts.get("state") else MemFs())
         self.boot("power-on")
@@ -126,4 +126,6 @@ class Simulator:
             ms = 0 if len(words) == 1 or words[1] == "0" else parse_duration_ms(words[1])
             self.power_cut(ms)
             return {"power_cut_ms": ms, "text": "power restored; firmware restarted"}
-        raise PumpError(E_SYNTAX, "unknown sim command '%s'" % words[0][:20])
+        from tools.sim import simcmds
+
+        return simcmds.handle(self, words)

@@ -1,0 +1,228 @@
+"""Reservoir volume (SPEC 5): tracked from delivered steps, cross-checked with the sensor.
+
+The tracked volume is the truth for dosing: the volume at the last fill less
+the net steps delivered since. The sensor checks it: a difference beyond the
+tolerance, held, is RESERVOIR_MISMATCH (a leak, or drug put into the pocket
+instead of the port). A fresh pump takes its first volume from the sensor and
+logs it. Low at 2 mL or 7 days to empty; empty stops delivery at the 1 mL
+residual, and days to empty count to that residual. The refill workflow
+stages withdrawn and added volumes and commits them only on `confirm`.
+"""
+
+from firmware.errors import E_RANGE, E_STATE, PumpError
+from firmware.jsonout import Dec
+from firmware.volume import steps_to_nl
+
+NL_PER_ML = 1000000
+DEFAULT_CAPACITY_NL = 20000000
+LOW_NL = 2000000
+LOW_DAYS = 7
+RESIDUAL_NL = 1000000
+MISMATCH_NL = 1000000
+MISMATCH_SAMPLES = 8  # held this many samples: noise and a refill's sloshing do not raise it
+
+
+def capacity_nl(pump):
+    t = pump.therapy
+    for obj in (t, getattr(t, "rx", None)):
+        v = getattr(obj, "capacity_nl", None) if obj is not None else None
+        if isinstance(v, int) and v > 0:
+            return v
+    return DEFAULT_CAPACITY_NL
+
+
+class Reservoir:
+    def __init__(self, pump):
+        self._pump = pump
+        self.fill_nl = None  # volume at the last fill (None: not known yet)
+        self.fill_steps = 0  # ledger.total_steps at that fill
+        self.low_nl = LOW_NL
+        self.low_days = LOW_DAYS
+        self.residual_nl = RESIDUAL_NL
+        self.tolerance_nl = MISMATCH_NL
+        self.refill = None  # staged refill: prev state, withdrawn, added, conc
+        self._off = 0
+        self._on = 0
+        self._seen = None
+
+    # ---- volumes ------------------------------------------------------------
+
+    def volume_nl(self):
+        if self.fill_nl is None:
+            return None
+        p = self._pump
+        return self.fill_nl - steps_to_nl(p.ledger.total_steps - self.fill_steps, p.steps_per_ml)
+
+    def sensor_nl(self):
+        s = self._pump.safety
+        ppm = s.sensors.reservoir_ppm() if s is not None else None
+        if ppm is None:
+            return None
+        if ppm < 0:
+            ppm = 0
+        return ppm * (capacity_nl(self._pump) // 1000) // 1000
+
+    def daily_nl(self):
+        """Volume per day now delivering, or None when nothing delivers."""
+        p = self._pump
+        if p.state not in ("running", "suspended") or p.basal <= 0:
+            return None
+        return steps_to_nl(p.basal, p.steps_per_ml)
+
+    def days_to_empty_x10(self):
+        v = self.volume_nl()
+        daily = self.daily_nl()
+        if v is None or not daily:
+            return None
+        left = v - self.residual_nl
+        return left * 10 // daily if left > 0 else 0
+
+    def set_fill(self, nl, why, **fields):
+        p = self._pump
+        self.fill_nl = nl
+        self.fill_steps = p.ledger.total_steps
+        p.event(why, volume_nl=nl, **fields)
+
+    # ---- the service ----------------------------------------------------------------
+
+    def service(self, pump):
+        s = pump.safety
+        if s is None or s.last_sample_ms == self._seen:
+            return
+        self._seen = s.last_sample_ms
+        if self.fill_nl is None:
+            nl = self.sensor_nl()
+            if nl is not None:
+                self.set_fill(nl, "reservoir_init", source="sensor")
+            return
+        if pump.state == "refill":
+            return
+        v = self.volume_nl()
+        if v is None:
+            return
+        al = pump.alarms
+        if v <= self.residual_nl:
+            if pump.state == "running" and al.get("RESERVOIR_EMPTY") is None:
+                al.raise_alarm(
+                    "RESERVOIR_EMPTY", "%d uL left, residual %d uL" % (v // 1000, self.residual_nl // 1000)
+                )
+        days = self.days_to_empty_x10()
+        if v <= self.low_nl or (days is not None and days < self.low_days * 10):
+            al.raise_alarm("RESERVOIR_LOW", "%d uL left" % (v // 1000))
+        else:
+            al.clear("RESERVOIR_LOW")
+        self._cross_check(pump, v)
+
+    def _cross_check(self, pump, v):
+        nl = self.sensor_nl()
+        if nl is None:
+            return
+        diff = nl - v
+        if diff > self.tolerance_nl or -diff > self.tolerance_nl:
+            self._on += 1
+            self._off = 0
+            if self._on >= MISMATCH_SAMPLES and pump.alarms.get("RESERVOIR_MISMATCH") is None:
+                pump.alarms.raise_alarm(
+                    "RESERVOIR_MISMATCH", "sensor %d uL, tracked %d uL" % (nl // 1000, v // 1000)
+                )
+        else:
+            self._on = 0
+            self._off += 1
+            if self._off >= MISMATCH_SAMPLES:
+                pump.alarms.clear("RESERVOIR_MISMATCH")
+
+    def status(self, pump, d):
+        v = self.volume_nl()
+        d["reservoir_ml"] = None if v is None else Dec((v + 50) // 100, 4)
+        x10 = self.days_to_empty_x10()
+        d["days_to_empty"] = None if x10 is None else Dec(x10, 1)
+
+    # ---- refill (SPEC 5) ----------------------------------------------------------------
+
+    def _open(self):
+        if self.refill is None:
+            raise PumpError(E_STATE, "no refill open; refill begin first")
+        return self.refill
+
+    def begin(self):
+        p = self._pump
+        if self.refill is not None:
+            raise PumpError(E_STATE, "refill already open")
+        self.refill = {"prev": p.state, "withdrawn": None, "added": None, "conc": None}
+        p.stop("refill_begin", state="refill")
+        return self.refill
+
+    def withdrawn(self, nl):
+        r = self._open()
+        v = self.volume_nl()
+        if nl > capacity_nl(self._pump):
+            raise PumpError(E_RANGE, "withdrawn volume above the reservoir capacity")
+        r["withdrawn"] = nl
+        diff = None if v is None else nl - v
+        self._pump.event("refill_withdrawn", withdrawn_nl=nl, tracked_nl=v)
+        return diff
+
+    def add(self, nl, conc):
+        r = self._open()
+        cap = capacity_nl(self._pump)
+        if nl <= 0:
+            raise PumpError(E_RANGE, "added volume must be above 0")
+        if self._base_nl(r) + nl > cap:
+            raise PumpError(E_RANGE, "reservoir would hold more than its %d mL" % (cap // NL_PER_ML))
+        r["added"] = nl
+        r["conc"] = conc
+        self._pump.event("refill_add", added_nl=nl)
+        return self._base_nl(r) + nl
+
+    def _base_nl(self, r):
+        v = self.volume_nl() or 0
+        if r["withdrawn"] is not None:
+            v -= r["withdrawn"]
+        return v if v > 0 else 0
+
+    def confirm(self, bridge=True):
+        p = self._pump
+        r = self._open()
+        if r["added"] is None:
+            raise PumpError(E_STATE, "nothing added yet; refill add ML first")
+        new = self._base_nl(r) + r["added"]
+        self.refill = None
+        self.set_fill(new, "refill", added_nl=r["added"], withdrawn_nl=r["withdrawn"], bridge=bridge)
+        for code in ("RESERVOIR_EMPTY", "RESERVOIR_LOW", "RESERVOIR_MISMATCH"):
+            p.alarms.clear(code)
+        self._on = self._off = 0
+        self._resume(r["prev"])
+        conc = r["conc"]
+        if conc is not None:
+            if not bridge:
+                p.event("bridge_skipped")
+            if p.therapy is not None:
+                p.therapy.concentration_changed(conc, bridge)
+        return new
+
+    def cancel(self):
+        r = self._open()
+        self.refill = None
+        self._pump.event("refill_cancel")
+        self._resume(r["prev"])
+
+    def _resume(self, prev):
+        p = self._pump
+        if prev in ("running", "suspended") and p.mode != "none":
+            if prev == "running":
+                p.state = "stopped"
+                p.start()
+            else:
+                p.state = prev
+            return
+        if prev == "alarm" and p.alarms.stopping_unacked():
+            p.state = "alarm"
+            return
+        p.state = "stopped"
+
+    def snapshot(self):
+        return {"fill_nl": self.fill_nl, "fill_steps": self.fill_steps}
+
+    def restore(self, d):
+        self.fill_nl = d.get("fill_nl")
+        self.fill_steps = d.get("fill_steps", 0)

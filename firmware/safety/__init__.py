@@ -1,0 +1,29 @@
+"""Safety: sensors and their health, occlusion, stall, battery, the dose-loop watch,
+alarm annunciation and the supervisor that feeds the watchdog.
+
+`attach(pump)` wires it all onto a pump (app.build calls it).
+"""
+
+
+def attach(pump):
+    from firmware.reservoir import Reservoir
+    from firmware.safety.supervisor import Supervisor
+
+    pump.safety = Supervisor(pump)
+    pump.services.append(pump.safety)
+    pump.reservoir = Reservoir(pump)
+    pump.services.append(pump.reservoir)
+    t = pump.trend
+    if t is not None:  # the trend log records pressure (0.1 kPa) and reservoir (uL)
+        t.pressure_fn = _pressure_kpa10
+        t.reservoir_fn = _reservoir_ul
+
+
+def _pressure_kpa10(pump):
+    pa = pump.safety.sensors.pressure_pa()
+    return None if pa is None else pa // 100
+
+
+def _reservoir_ul(pump):
+    nl = pump.reservoir.volume_nl()
+    return None if nl is None else nl // 1000

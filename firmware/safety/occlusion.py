@@ -1,0 +1,125 @@
+"""Occlusion detection from line pressure against the volume pushed.
+
+Two tests, on integers (pressure in Pa, volume in motor steps):
+
+- absolute: the pressure stays `abs_pa` above the baseline for `abs_samples`
+  samples in a row (a fast rise at priming rates);
+- rise per volume: a blocked compliant line rises by dV / C (C 0.5-2 uL/kPa),
+  so 20 uL raise it only 10-40 kPa, far below any absolute threshold. The
+  samples are grouped into volume quanta (at least 1 uL, `quantum_ms` and two
+  samples each) and each quantum keeps its minimum: a cough or posture spike
+  is shorter than a quantum, so the minimum ignores it while a real rise lifts
+  every sample. The baseline is the lowest quantum of the window; occlusion
+  is declared when the last `rise_quanta` quanta all sit `rise_pa` above it.
+
+The back-off after detection is the smaller of the rise times the line's
+compliance (the configured upper bound, so the stored volume is all taken
+back) and the volume pushed since the rise began, so a partial blockage that
+still let fluid through draws nothing back from the patient.
+"""
+
+WINDOW = 24  # quanta kept: 24 uL at least, beyond the 20 uL target
+
+
+class Occlusion:
+    def __init__(
+        self,
+        steps_per_ml,
+        rise_pa=4000,
+        rise_quanta=2,
+        band_pa=1000,
+        quantum_ms=15000,
+        abs_pa=50000,
+        abs_samples=3,
+        compliance_nl_kpa=2000,
+        rise_max_ml_day=48,
+    ):
+        self.rise_pa = rise_pa
+        self.rise_quanta = rise_quanta
+        self.band_pa = band_pa
+        self.quantum_ms = quantum_ms
+        self.abs_pa = abs_pa
+        self.abs_samples = abs_samples
+        self.compliance_nl_kpa = compliance_nl_kpa
+        self.set_steps_per_ml(steps_per_ml, rise_max_ml_day)
+        self.reset()
+
+    def set_steps_per_ml(self, steps_per_ml, rise_max_ml_day=48):
+        self.steps_per_ml = steps_per_ml
+        self.quantum_steps = steps_per_ml // 1000 or 1  # 1 uL
+        self.rise_max_rate = rise_max_ml_day * steps_per_ml
+
+    def reset(self):
+        """A fresh baseline (after start, a rate jump from stopped, an ack and restart)."""
+        self._mins = []  # per closed quantum: [min Pa, start steps]
+        self._qmin = None
+        self._qstart = None
+        self._qms = 0
+        self._qn = 0
+        self._above = 0
+        self.last = None  # what the last detection saw, for the log
+
+    def baseline(self):
+        m = self._mins
+        if len(m) <= self.rise_quanta:
+            return m[0][0] if m else self._qmin
+        b = m[0][0]
+        for i in range(1, len(m) - self.rise_quanta):
+            if m[i][0] < b:
+                b = m[i][0]
+        return b
+
+    def sample(self, p_pa, steps, dt_ms, rate):
+        """One pressure sample while pumping forward; returns a detection dict or None."""
+        if self._qstart is None:
+            self._qstart = steps
+            self._qmin = p_pa
+            self._qms = 0
+            self._qn = 0
+        if p_pa < self._qmin:
+            self._qmin = p_pa
+        self._qms += dt_ms
+        self._qn += 1
+        base = self.baseline()
+        if base is None:
+            base = p_pa
+        # absolute test on raw samples
+        if p_pa - base >= self.abs_pa:
+            self._above += 1
+            if self._above >= self.abs_samples:
+                return self._detect("absolute", p_pa, base, steps)
+        else:
+            self._above = 0
+        if steps - self._qstart < self.quantum_steps or self._qms < self.quantum_ms or self._qn < 2:
+            return None
+        # close the quantum
+        self._mins.append([self._qmin, self._qstart])
+        if len(self._mins) > WINDOW:
+            self._mins.pop(0)
+        self._qstart = steps
+        self._qmin = p_pa
+        self._qms = 0
+        self._qn = 0
+        if rate > self.rise_max_rate or len(self._mins) <= self.rise_quanta:
+            return None
+        base = self.baseline()
+        m = self._mins
+        for i in range(len(m) - self.rise_quanta, len(m)):
+            if m[i][0] - base < self.rise_pa:
+                return None
+        return self._detect("rise", p_pa, base, steps)
+
+    def _detect(self, kind, p_pa, base, steps):
+        # the rise began in the last quantum still near the baseline
+        start = self._mins[0][1] if self._mins else self._qstart
+        for mn, st in self._mins:
+            if mn - base <= self.band_pa:
+                start = st
+        pushed = steps - start
+        dp = p_pa - base
+        stored = dp * self.compliance_nl_kpa * self.steps_per_ml // 1000000000
+        back = stored if stored < pushed else pushed
+        if back < 0:
+            back = 0
+        self.last = {"kind": kind, "dp_pa": dp, "pushed_steps": pushed, "backoff_steps": back}
+        return self.last

@@ -1,0 +1,224 @@
+"""The supervisor: samples the sensors, runs every detector, annunciates, feeds the watchdog.
+
+`service(pump)` runs every main-loop pass (every simulator step). It samples
+at the board's period; between samples it only polls the button and plays
+the alarm patterns. The watchdog is fed only while the dose loop ticks and
+the sampling runs: a faulty reading is an alarm, never a reason to starve it.
+Actions follow SPEC 7: OCCLUSION, STALL, DOSE_LOOP and BATTERY_CRITICAL stop
+delivery (state `alarm`); SENSOR_FAULT and BATTERY_LOW warn and deliver.
+"""
+
+from drivers.button import Button
+from drivers.buzzer import Buzzer
+from drivers.led import Led
+from firmware.dose import RUNNING, STOPPED
+from firmware.safety.checks import DoseLoop, Stall, battery_level
+from firmware.safety.occlusion import Occlusion
+from firmware.safety.sensing import Sensors
+from firmware.safety.sound import Annunciator
+
+STOPPED_AFTER_MS = 1800000  # SPEC 7: a person stopped an active program 30 min ago
+STOPPED_EVERY_MS = 900000  # then a reminder every 15 min
+SENSOR_CLEAR_SAMPLES = 4  # good samples in a row before SENSOR_FAULT clears
+# stopping alarms a fresh start re-evaluates from a fresh baseline (SPEC 7)
+_REDETECT = ("OCCLUSION", "STALL", "DOSE_LOOP", "BATTERY_CRITICAL", "RESERVOIR_EMPTY")
+_UNIT = {"pressure": "pa", "reservoir": "fill_ppm", "battery": "cell_mv"}
+
+
+class Supervisor:
+    def __init__(self, pump):
+        b = pump.board
+        self._pump = pump
+        self.sensors = Sensors(b)
+        self.occlusion = Occlusion(pump.steps_per_ml)
+        self.stall = Stall()
+        self.loop = DoseLoop()
+        self.button = Button(b.button) if getattr(b, "button", None) is not None else None
+        buzzer = getattr(b, "buzzer", None)
+        led = getattr(b, "led", None)
+        self.sound = Annunciator(Buzzer(buzzer) if buzzer is not None else None, Led(led) if led else None)
+        self.period_ms = getattr(b, "sample_floor_ms", None) or b.sample_ms
+        self._last_ms = pump.now_ms()
+        self._pass_ms = self._last_ms
+        self.last_sample_ms = self._last_ms
+        self._last_ticks = pump.ledger.ticks
+        self._last_fwd = pump.ledger.fwd
+        self._last_drop = pump.ledger.dropped_ticks
+        self._was_running = False
+        self._good = 0
+        self._faults = []
+        self._stopped_at = None  # pump time a person stopped an active program
+        self._remind_at = None
+        self.watchdog_ok = True
+        self.feeds = 0
+        pump.listeners.append(self._on_event)
+        attach = getattr(b, "attach_engine", None)
+        if attach is not None:
+            attach(pump.engine)  # the simulator's model counts the motor's steps
+
+    # ---- events ---------------------------------------------------------------
+
+    def _on_event(self, name, fields):
+        p = self._pump
+        if name == "start":
+            self._fresh()
+            self._stopped_at = None
+            for code in _REDETECT:
+                a = p.alarms.get(code)
+                if a is not None and a.acked:
+                    p.alarms.clear(code)
+            p.alarms.clear("STOPPED")
+        elif name == "stop" and p.mode != "none":
+            self._stopped_at = p.now_ms()
+            self._remind_at = None
+
+    def _fresh(self):
+        self.occlusion.reset()
+        self.stall.reset()
+
+    # ---- the loop ---------------------------------------------------------------
+
+    def service(self, pump):
+        now = pump.now_ms()
+        dt = now - self._pass_ms
+        self._pass_ms = now
+        if self.button is not None and self.button.poll(dt):
+            self._button(pump)
+        if now - self._last_ms >= self.period_ms:
+            self._sample(pump, now, now - self._last_ms)
+            self._last_ms = now
+        self._stopped_reminder(pump, now)
+        a = pump.alarms
+        self.sound.update(now, a.top(True), a.top(False))
+        self.watchdog_ok = self.loop.healthy() and now - self.last_sample_ms < 2 * self.period_ms + 1000
+        if self.watchdog_ok:
+            self.feeds += 1
+            f = getattr(pump.board, "feed_watchdog", None)
+            if f is not None:
+                f()
+
+    def _sample(self, pump, now, dt):
+        self.last_sample_ms = now
+        eng = pump.engine
+        led = pump.ledger
+        mode = eng.mode()
+        dticks = led.ticks - self._last_ticks
+        dfwd = led.fwd - self._last_fwd
+        ddrop = led.dropped_ticks - self._last_drop
+        self._last_ticks = led.ticks
+        self._last_fwd = led.fwd
+        self._last_drop = led.dropped_ticks
+        al = pump.alarms
+        # the dose loop
+        why = self.loop.check(now, dt, dticks, ddrop)
+        if why is not None and al.get("DOSE_LOOP") is None:
+            eng.stop()
+            al.raise_alarm("DOSE_LOOP", why)
+        # sensors and their health
+        running = pump.state == "running"
+        faults = self.sensors.sample(dt, running, refill=pump.state == "refill")
+        self._health(pump, faults)
+        # stall
+        why = self.stall.check(pump.board.stepper, mode, eng.rate(), eng.ticks_per_day, dticks, dfwd)
+        if why is not None and al.get("STALL") is None:
+            al.raise_alarm("STALL", why)
+        # occlusion, only while pushing forward
+        fwd = mode == RUNNING
+        if fwd and not self._was_running:
+            self.occlusion.reset()
+        self._was_running = fwd
+        p = self.sensors.pressure_pa()
+        if fwd and p is not None:
+            hit = self.occlusion.sample(p, led.total_steps, dt, eng.rate())
+            if hit is not None:
+                self._occluded(pump, hit)
+        # battery
+        mv = self.sensors.battery_mv()
+        if mv is not None:
+            low, crit = battery_level(
+                mv, al.get("BATTERY_LOW") is not None, al.get("BATTERY_CRITICAL") is not None
+            )
+            detail = "cell %d mV" % mv
+            if crit:
+                if al.get("BATTERY_CRITICAL") is None:
+                    al.raise_alarm("BATTERY_CRITICAL", detail)
+            else:
+                al.clear("BATTERY_CRITICAL")
+            if low:
+                al.raise_alarm("BATTERY_LOW", detail)
+            else:
+                al.clear("BATTERY_LOW")
+
+    def _health(self, pump, faults):
+        al = pump.alarms
+        if faults:
+            self._good = 0
+            if faults != self._faults:
+                pump.event("sensor_fault", faults=faults)
+            self._faults = faults
+            al.raise_alarm("SENSOR_FAULT", ", ".join(faults))
+        elif self._faults:
+            self._good += 1
+            if self._good >= SENSOR_CLEAR_SAMPLES:
+                self._faults = []
+                al.clear("SENSOR_FAULT")
+
+    def _occluded(self, pump, hit):
+        steps = hit["backoff_steps"]
+        pump.alarms.raise_alarm(
+            "OCCLUSION", "%s: +%d Pa after %d steps" % (hit["kind"], hit["dp_pa"], hit["pushed_steps"])
+        )
+        pump.engine.back_off(steps)  # after the stop: the stop would cancel a back-off
+        pump.event("occlusion", backoff_steps=steps, **{k: hit[k] for k in ("kind", "dp_pa", "pushed_steps")})
+        self._was_running = False
+
+    def _stopped_reminder(self, pump, now):
+        if self._stopped_at is None:
+            return
+        if pump.state != "stopped":
+            self._stopped_at = None
+            pump.alarms.clear("STOPPED")
+            return
+        a = pump.alarms.get("STOPPED")
+        if a is None:
+            if now - self._stopped_at >= STOPPED_AFTER_MS:
+                pump.alarms.raise_alarm("STOPPED", "stopped by a person for 30 min")
+                self._remind_at = None
+            return
+        if a.acked:
+            if self._remind_at is None:
+                self._remind_at = now + STOPPED_EVERY_MS
+            elif now >= self._remind_at:
+                self._remind_at = None
+                pump.alarms.resound("STOPPED")
+
+    def _button(self, pump):
+        pump.event("button")
+        t = pump.therapy
+        if t is None:
+            return
+        try:
+            t.patient_bolus("button")
+        except Exception as e:  # a refused bolus is logged, never raised into the loop
+            pump.event("button_refused", code=getattr(e, "code", "E_INTERNAL"), error=str(e))
+
+    # ---- for the shell --------------------------------------------------------------
+
+    def sensors_fields(self, pump):
+        out = {}
+        for name, s in self.sensors.named():
+            if s is None:
+                out[name] = {"present": False}
+                continue
+            d = {"present": True, "raw": s.raw, "health": s.health}
+            d["pin_mv"] = s.mv
+            d[_UNIT[name]] = s.value
+            out[name] = d
+        b = pump.board
+        out["button"] = "pressed" if self.button is not None and self.button.pressed_now() else "released"
+        out["diag"] = 1 if b.stepper.stalled() else 0
+        out["occlusion_baseline_pa"] = self.occlusion.baseline()
+        return out
+
+    def engine_idle(self):
+        return self._pump.engine.mode() == STOPPED
