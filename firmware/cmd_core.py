@@ -83,6 +83,9 @@ def cmd_start(sh, words):
         raise PumpError(
             E_STATE, "no confirmed program to start" if p.mode == "none" else "not now: " + p.state
         )
+    if p.state == ALARM and p.alarms.stopping_unacked():
+        # SPEC 7: a stopping alarm resumes by `start` only once acknowledged
+        raise PumpError(E_STATE, "acknowledge the alarm first: ack [ID]")
     p.start()
     return {"state": p.state}
 
