@@ -192,6 +192,10 @@ def cmd_program(pump, args):
     done = pump.call(confirm)
     bar.finish()
     print("confirmed: mode %s, %s mL/day" % (done.get("mode"), show_value(done.get("rate_ml_day"))))
+    if args.start:
+        print("state: %s" % pump.call("start").get("state"))
+    elif done.get("state") == "stopped":
+        print("the pump is stopped: it delivers after 'pumpctl send start' (or program --start)")
     return 0
 
 
@@ -203,11 +207,12 @@ def days_to_empty(status, pending):
         res = Decimal(str(status.get("reservoir_ml")))
         daily = Decimal(str(pending.get("daily_ml")))
     except (InvalidOperation, TypeError):
-        return show_value(pending.get("days_to_empty")) + " (full reservoir)"
+        return show_value(pending.get("days_to_empty")) + " (the firmware's figure for a full reservoir)"
     if daily <= 0:
         return "-"
     residual = Decimal(1)  # SPEC 5: days to empty count to the 1 mL residual by default
-    return str(((res - residual) / daily).quantize(Decimal("0.1")))
+    days = ((res - residual) / daily).quantize(Decimal("0.1"))
+    return "%s (reservoir now %s mL, to the 1 mL residual)" % (days, res)
 
 
 def cmd_refill(pump, args):
@@ -279,21 +284,27 @@ def parser():
     p.add_argument("--pin", help="clinician PIN (or PUMPCTL_PIN; asked for on a terminal)")
     p.add_argument("--timeout", type=float, help="seconds to wait for a reply (serial)")
     sub = p.add_subparsers(dest="cmd", required=True)
+    # --pin after the command too; SUPPRESS keeps a global --pin when it is not repeated
+    pin = argparse.ArgumentParser(add_help=False)
+    pin.add_argument("--pin", default=argparse.SUPPRESS, help="clinician PIN (or PUMPCTL_PIN)")
     s = sub.add_parser("status", help="state, rate, delivered, reservoir, alarms")
     s.add_argument("--json", action="store_true", help="the raw JSON reply")
     s.add_argument("--watch", action="store_true", help="keep showing it")
     s.add_argument("--interval", type=float, default=2.0, help="seconds between reads (--watch)")
     s.add_argument("--count", type=int, default=0, help="stop after N reads (--watch)")
     s.add_argument("--advance", help="simulator: run this much virtual time between reads, e.g. 1h")
-    s = sub.add_parser("login", help="log in as clinician")
+    s = sub.add_parser("login", help="log in as clinician", parents=[pin])
     s.add_argument("pin_arg", nargs="?", metavar="PIN")
-    s = sub.add_parser("send", help="send one shell line, print the JSON reply")
+    s = sub.add_parser("send", help="send one shell line, print the JSON reply", parents=[pin])
     s.add_argument("line", nargs="+")
-    s = sub.add_parser("program", help="set prescription and program from a TOML file")
+    s = sub.add_parser("program", help="set prescription and program from a TOML file", parents=[pin])
     s.add_argument("file")
     s.add_argument("--yes", action="store_true", help="send and confirm without asking")
     s.add_argument("--override", action="store_true", help="confirm above a soft limit (never a hard one)")
-    s = sub.add_parser("refill", help="refill: withdrawn, added, confirm")
+    s.add_argument(
+        "--start", action="store_true", help="start delivery once confirmed (a stopped pump waits)"
+    )
+    s = sub.add_parser("refill", help="refill: withdrawn, added, confirm", parents=[pin])
     s.add_argument("--withdrawn", required=True, metavar="ML")
     s.add_argument("--add", required=True, metavar="ML")
     s.add_argument("--conc", help="new concentration, e.g. 10mg/mL (starts a bridge bolus)")
@@ -301,7 +312,9 @@ def parser():
     s.add_argument("--yes", action="store_true")
     s = sub.add_parser("log", help="the event and audit log")
     s.add_argument("--csv", metavar="FILE")
-    s.add_argument("-n", type=int, default=0, help="the last N entries")
+    s.add_argument(
+        "-n", type=int, default=500, help="the last N entries (default 500, the most one reply holds)"
+    )
     s = sub.add_parser("plot", help="delivery, pressure, reservoir over time to PNG")
     s.add_argument("file")
     s = sub.add_parser("deploy", help="compile and copy the firmware to a board (tools/deploy.py)")
@@ -330,8 +343,29 @@ def run(args):
         pump.close()
 
 
+GLOBAL_WITH_VALUE = ("--port", "--state", "--pin", "--timeout")
+OWN_PARSERS = ("deploy", "trumpet")
+
+
+def split_own(argv):
+    """deploy and trumpet parse their own options: split off everything after the command."""
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in GLOBAL_WITH_VALUE:
+            i += 2
+        elif a.startswith("-"):
+            i += 1
+        else:
+            return (argv[: i + 1], argv[i + 1 :]) if a in OWN_PARSERS else (argv, [])
+    return argv, []
+
+
 def main(argv=None):
-    args = parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    head, rest = split_own(argv)
+    args = parser().parse_args(head)
+    args.rest = rest
     try:
         return run(args)
     except conn.PumpError as e:

@@ -85,6 +85,8 @@ class SimLink(_Link):
         super().__init__(timeout)
         args = list(extra)
         if state:
+            # the simulator runs in the repository: a relative DIR means the caller's directory
+            state = os.path.abspath(state)
             os.makedirs(state, exist_ok=True)
             args += ["--state", state]
         self._p = subprocess.Popen(

@@ -10,9 +10,15 @@ class Bar:
         self.width = width
         self.out = out or sys.stderr
         self.done = 0
+        # redraw in place on a terminal; a log file gets only the finished bar
+        self.live = hasattr(self.out, "isatty") and self.out.isatty()
 
     def update(self, done, note=""):
         self.done = min(done, self.total)
+        if self.live:
+            self._draw(note)
+
+    def _draw(self, note):
         filled = self.width * self.done // self.total
         pct = 100 * self.done // self.total
         self.out.write(
@@ -21,6 +27,7 @@ class Bar:
         self.out.flush()
 
     def finish(self, note=""):
-        self.update(self.total, note)
+        self.done = self.total
+        self._draw(note)
         self.out.write("\n")
         self.out.flush()
