@@ -196,20 +196,20 @@ def _periodic(p, args, conc, spm):
     for s, dur, _, _ in wins:
         pts[(s + dur) % DAY] = basal
     for s, dur, k, _ in wins:
-        pts[s] = basal + _win_rate(k, dur)
+        pts[s] = basal + win_rate(k, dur)
     if 0 not in pts:
         pts[0] = None  # filled below: the rate that wraps over midnight
     times = sorted(pts)
     wrap = pts[times[-1]]
     p.points = [(s, wrap if pts[s] is None else pts[s]) for s in times]
     p.points = _flat(p.points)
-    p.boluses = [(s, dur, k, _win_rate(k, dur)) for s, dur, k, _ in wins]
+    p.boluses = [(s, dur, k, win_rate(k, dur)) for s, dur, k, _ in wins]
     p.bolus_ng = [g for _, _, _, g in wins]
     p.daily_num = basal * DAY + sum(r * d for _, d, _, r in p.boluses)
     p.req_ng_num = basal_ng * DAY + sum(g for g in p.bolus_ng) * DAY
 
 
-def _win_rate(steps, dur_s):
+def win_rate(steps, dur_s):
     """Nearest steps per day that gives `steps` over the window (periodic: no budget)."""
     return (steps * DAY * 2 + dur_s) // (2 * dur_s)
 

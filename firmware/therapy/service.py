@@ -16,11 +16,11 @@ pump could have delivered in `ms` at its fastest programmed rate.
 from firmware.errors import E_CONFIRM, E_LIMIT, E_STATE, PumpError
 from firmware.pump import RUNNING, STOPPED, SUSPENDED
 from firmware.therapy import cap, druglib, limits
-from firmware.therapy.program import DAY, bolus_rate, build
+from firmware.therapy.program import DAY, build, win_rate
 from firmware.therapy.units import dose_dec, ml_dec, parse_conc, show, steps_ng, steps_nl, steps_of
 
 DAY_MS = 86400000
-KINDS = ("bolus", "ptm", "bridge", "prime", "trial", "calibrate")
+TIMED = ("bolus", "ptm", "trial")  # ride on the basal for a set time; the others run a step budget
 
 
 class Therapy:
@@ -56,6 +56,7 @@ class Therapy:
         self.kind = ""  # what the engine's step budget is running now
         self.kind_info = {}
         self._bridge = None  # (old rate, steps) waiting for the pump to run
+        self._timed = None  # [end pump_ms, rate on top] of a bolus that ends on time
         self._applied = -1
         self._trial = None  # [next_ms, left, end_ms, started, start_total]
         self.trial_report = None
@@ -281,9 +282,12 @@ class Therapy:
         s = p.next_change_s(self.pump.wall() % DAY)
         if s is not None:
             best = s * 1000
+        now = self.pump.pump_ms()
+        if self._timed is not None and self._timed[0] > now:
+            d = self._timed[0] - now
+            best = d if best is None or d < best else best
         t = self._trial
         if t is not None:
-            now = self.pump.pump_ms()
             for due in (t[0] if t[1] > 0 else 0, t[2]):
                 if due > now and (best is None or due - now < best):
                     best = due - now
@@ -308,9 +312,23 @@ class Therapy:
             self.pump.event(self.kind + "_cancelled", why=why)
         self.kind = ""
         self.kind_info = {}
+        self._timed = None
 
     def _budget_done(self):
-        return self.kind and self.pump.engine.budget() == 0
+        if not self.kind:
+            return False
+        if self._timed is not None and self.pump.pump_ms() >= self._timed[0]:
+            return True
+        return self.pump.engine.budget() == 0
+
+    def _start_timed(self, kind, steps, dur_s, base, info):
+        # the bolus rides on the basal at the nearest rate that gives it over exactly `dur_s`
+        # (off by under half a step); the service ends it on time, and a step budget one step
+        # above the whole window stops it even if the main loop stalls
+        b = win_rate(steps, dur_s)
+        limit = steps + (base * dur_s + DAY - 1) // DAY + 1
+        self._run_budget(kind, base + b, limit, base, info)
+        self._timed = [self.pump.pump_ms() + dur_s * 1000, b]
 
     # ---- boluses ----------------------------------------------------------
 
@@ -369,11 +387,8 @@ class Therapy:
     def _start_bolus(self, kind, steps, dur_s, ng):
         now = self.pump.pump_ms()
         basal = self.pump.basal
-        extra = basal * dur_s // DAY  # the basal's own steps in the window ride along
         self.boluses.append([now, steps])
-        self._run_budget(
-            kind, basal + bolus_rate(steps, dur_s), steps + extra, basal, {"ng": ng, "steps": steps}
-        )
+        self._start_timed(kind, steps, dur_s, basal, {"ng": ng, "steps": steps})
 
     def patient_bolus(self, source="shell"):
         """The patient's bolus (`ptm` or the button): same checks, same log, whichever asked."""
@@ -517,11 +532,12 @@ class Therapy:
         if rate != self._applied:
             self._applied = rate
             if self.kind:
-                # a boundary inside a bolus: the bolus goes on, riding on the new basal
+                # a boundary inside a bolus: the bolus goes on, riding on the new basal (a bridge
+                # keeps the old volume rate); the new basal follows it
                 eng = pump.engine
-                extra = eng.rate() - pump.basal
                 pump.basal = rate
-                eng.set_rate(rate + extra, steps=eng.budget(), then=rate)
+                top = rate + self._timed[1] if self._timed is not None else eng.rate()
+                eng.set_rate(top, steps=eng.budget(), then=rate)
             else:
                 pump.set_basal(rate, pump.mode)
 
@@ -530,6 +546,11 @@ class Therapy:
         self.pump.event(kind + "_done", **self.kind_info)
         self.kind = ""
         self.kind_info = {}
+        if self._timed is not None:
+            self._timed = None
+            eng = self.pump.engine
+            if eng.budget():
+                eng.set_rate(self.pump.basal)
         if kind in ("prime", "calibrate") and self.pump.state != RUNNING:
             self.pump.engine.stop()
         if kind == "trial" and self._trial is not None and self._trial[1] == 0:
@@ -572,7 +593,7 @@ class Therapy:
         if not self.kind and t[1] > 0 and now >= t[0]:
             t[1] -= 1
             t[0] = now + p.t_every * 1000
-            self._run_budget("trial", bolus_rate(p.t_steps, p.t_dur), p.t_steps, 0, {"steps": p.t_steps})
+            self._start_timed("trial", p.t_steps, p.t_dur, 0, {"steps": p.t_steps})
             self.boluses.append([now, p.t_steps])
 
     def _end_trial(self):
