@@ -2,7 +2,7 @@
 
 import rig
 from faultfs import FaultFs
-from persistkit import World, check, run_cut, scenario
+from persistkit import World, cut_and_check, scenario
 
 
 def _steps():
@@ -27,10 +27,9 @@ def test_cut_at_every_write_step():
     n, _ = _steps()
     worst = 0
     for cut in range(1, n + 1):
-        r = run_cut(cut)
-        assert r["cut"], cut
-        bad, loss = check(r)
-        assert not bad, (cut, r["marks"][-1:], bad)
+        bad, loss, mark, was_cut = cut_and_check(cut)
+        assert was_cut, cut
+        assert not bad, (cut, mark, bad)
         worst = max(worst, loss)
     assert worst > 0  # some cut did lose accounting: the check above had work to do
 
@@ -39,8 +38,7 @@ def test_cut_again_during_the_boot_after_a_cut():
     n, _ = _steps()
     for cut in range(3, n + 1, 7):
         for boot_cut in range(1, 10):
-            r = run_cut(cut, cut_boot_at=boot_cut)
-            bad, _ = check(r)
+            bad, _, _, _ = cut_and_check(cut, cut_boot_at=boot_cut)
             assert not bad, (cut, boot_cut, bad)
 
 
@@ -48,6 +46,5 @@ def test_cuts_land_at_random_points_inside_writes():
     n, _ = _steps()
     g = rig.Lcg(7)
     for _ in range(40):
-        r = run_cut(1 + g.below(n), rng=g)
-        bad, _ = check(r)
+        bad, _, _, _ = cut_and_check(1 + g.below(n), rng=g)
         assert not bad, bad
