@@ -69,9 +69,26 @@ class SerialLink(_Link):
         return self._s.read(self._s.in_waiting or 1)
 
     def start(self):
-        # wake the shell: an empty line gets no reply, only a fresh prompt
+        """Line up with the shell whatever came before: a boot banner, a half-typed line, old prompts.
+
+        A blank line ends anything half typed (a board answers it with a prompt,
+        the simulator with nothing), then a line whose error reply carries a
+        marker: everything up to that reply's prompt is discarded.
+        """
+        import random
+
         self._s.reset_input_buffer()
-        self._write(b"\r\n")
+        marker = b"pumpctl-sync-%06d" % random.randrange(10**6)
+        self._write(b"\r\njson on\r\nhelp " + marker + b"\r\n")
+        limit = time.monotonic() + self.timeout
+        while marker not in self._buf:
+            if time.monotonic() > limit:
+                raise PumpError("E_TIMEOUT", "no answer from a pump shell within %.0f s" % self.timeout)
+            data = self._read()
+            if data is None:
+                raise PumpError("E_LINK", "the pump closed the connection")
+            self._buf += data
+        self._buf = self._buf[self._buf.index(marker) :]
         self.until_prompt()
 
     def close(self):
