@@ -24,9 +24,10 @@ def build(board, start_time=None, fs=None, cause=None):
     pump.services.append(auth)
     cmd_session.register(shell)
     attach_trend(pump, shell)
-    cmd_therapy.attach(pump, shell)  # before boot: the prescription is restored from flash
     safety.attach(pump)  # sensors, supervisor, reservoir: before boot, which restores their state
     cmd_safety.register(shell)
+    # therapy after safety: a rate it sets at a boundary is checked over the interval that follows
+    cmd_therapy.attach(pump, shell)  # before boot: the prescription is restored from flash
     # keep last: restores every service attached above from flash
     persist.boot(pump, cause or _reset_cause(board))
     return pump, shell
