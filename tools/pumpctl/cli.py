@@ -263,6 +263,8 @@ def cmd_plot(pump, args):
 def cmd_deploy(args):
     import importlib
 
+    if args.port == "sim":
+        raise conn.PumpError("E_SYNTAX", "deploy needs a board: --port /dev/ttyACM0 or socket://HOST:PORT")
     try:
         deploy = importlib.import_module("tools.deploy")
     except ImportError:
