@@ -177,6 +177,90 @@ TIMES = (
 )
 
 
+# valid uses from SPEC 9: mutated one token at a time, they reach each command's deeper checks
+TEMPLATES = (
+    "rx drug morphine 10mg/mL",
+    "rx limit max_daily=10mg max_bolus=1mg",
+    "rx catheter 0.5",
+    "rx patient P001",
+    "program continuous 2mg",
+    "program flex 08:00=2mg 20:00=1mg",
+    "program periodic 08:00=0.5mg/15m 20:00=0.5mg/15m basal=1mg",
+    "program trial single 0.1mg/15m",
+    "program trial multi 0.1mg/15m every=1d count=3",
+    "program trial continuous 1mg days=3",
+    "program show",
+    "program confirm",
+    "program confirm override",
+    "program cancel",
+    "bolus 0.1mg",
+    "bolus 0.1mg over=30m",
+    "bolus 0.1mg override",
+    "ptm",
+    "ptm set dose=0.1mg lockout=1h max=4",
+    "prime 0.1",
+    "refill begin",
+    "refill withdrawn 5",
+    "refill add 19 conc=10mg/mL",
+    "refill confirm nobridge",
+    "refill cancel",
+    "calibrate begin 2000",
+    "calibrate measured 0.1",
+    "sensors",
+    "alarms",
+    "ack",
+    "ack 1",
+    "silence 30m",
+    "log 5",
+    "log since 2026-01-01T00:00:00",
+    "time",
+    "time set 2026-01-01T08:00:00",
+    "selftest",
+    "login clinician 1234",
+    "passwd 1234 4321",
+    "json on",
+    "help status",
+    "trend",
+    "stop",
+    "start",
+    "status",
+)
+
+
+def mutate(rnd, line):
+    """One small change to a valid line: a value, a unit, a token dropped, added or doubled."""
+    words = line.split(" ")
+    k = rnd.below(6)
+    i = 1 + rnd.below(len(words) - 1) if len(words) > 1 else 0
+    w = words[i]
+    if k == 0:  # the number of a value made nasty, its unit kept
+        j = 0
+        while j < len(w) and (w[j].isdigit() or w[j] == "."):
+            j += 1
+        eq = w.find("=") + 1
+        if eq and j == 0:
+            j = eq
+            while j < len(w) and (w[j].isdigit() or w[j] == "."):
+                j += 1
+            words[i] = w[:eq] + _pick(rnd, NUMBERS) + w[j:]
+        else:
+            words[i] = _pick(rnd, NUMBERS) + w[j:]
+    elif k == 1:  # the unit changed
+        j = len(w)
+        while j > 0 and not w[j - 1].isdigit():
+            j -= 1
+        words[i] = w[:j] + _pick(rnd, UNITS)
+    elif k == 2 and len(words) > 1:
+        del words[i]
+    elif k == 3:
+        words.insert(i, token(rnd))
+    elif k == 4:
+        words.append(w)
+    else:
+        words[i] = token(rnd)
+    return " ".join(words)
+
+
 def _pick(rnd, seq):
     return seq[rnd.below(len(seq))]
 
@@ -205,7 +289,7 @@ def garbage(rnd, n):
 def gen_line(rnd, names):
     """One hostile line as bytes (it may hold CR/LF: the splitter decides)."""
     names = sorted(names)
-    kind = rnd.below(12)
+    kind = rnd.below(16)  # 12..15: mutated valid lines
     name = _pick(rnd, names)
     words = [name] + [token(rnd) for _ in range(rnd.below(5))]
     if kind == 0:  # a command with plausible and implausible values
@@ -243,7 +327,9 @@ def gen_line(rnd, names):
     if kind == 10:  # odd spacing and separators
         sep = _pick(rnd, ("  ", "\t", " \t ", ",", ";", "=", "\u00a0", "\u3000"))
         return sep.join(words).encode()
-    return b"\x00" * (1 + rnd.below(10))
+    if kind == 11:
+        return b"\x00" * (1 + rnd.below(10))
+    return mutate(rnd, _pick(rnd, TEMPLATES)).encode()
 
 
 SETUP_THERAPY = (

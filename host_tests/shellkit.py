@@ -1,5 +1,6 @@
 """Helpers for the shell tests: a pump on the sim board, lines in, replies out. Both interpreters."""
 
+import gc
 import json
 
 from boards import sim as simboard
@@ -8,6 +9,7 @@ from firmware import app, jsonout
 
 class Kit:
     def __init__(self, json_mode=True):
+        gc.collect()  # many pumps per test: the port's 512 KB heap must not fragment
         self.board = simboard.Board()
         self.pump, self.sh = app.build(self.board)
         self.events = []
