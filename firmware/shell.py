@@ -51,11 +51,12 @@ class Shell:
             if data is None:
                 self.last_ok = None
                 return None
+            # `json off` is still answered in JSON: a tool reading JSON sees its reply
+            reply = self._reply(data, was_json or self.json)
             self.last_ok = True
             for h in self.after:
                 h(self)
-            # `json off` is still answered in JSON: a tool reading JSON sees its reply
-            return self._reply(data, was_json or self.json)
+            return reply
         except PumpError as e:
             return self._error(e.code, e.msg)
         except KeyboardInterrupt:
