@@ -72,6 +72,12 @@ def check_program(p, drug, pl, soft_daily, soft_bolus, conc, unit, spm):
             "%s daily dose %s exceeds hard limit %s"
             % (drug.name, show(daily_ng(p, conc, spm), unit), show(drug.max_daily, unit)),
         )
+    if p.daily_steps() > floor_steps(drug.max_daily, conc, spm):
+        raise PumpError(
+            E_LIMIT,
+            "%s daily dose %s, rounded up to whole steps, exceeds hard limit %s"
+            % (drug.name, show(daily_ng(p, conc, spm), unit), show(drug.max_daily, unit)),
+        )
     for _, r in p.points:
         if not _vol_rate_ok(r, pl, spm):
             raise PumpError(E_LIMIT, "rate exceeds the pump's hard limit %s mL/day" % _ml(pl.max_rate_nl))

@@ -214,14 +214,27 @@ class Therapy:
     def _check_window(self, p, spm):
         # a new program may not make the basal cross the cap with the boluses still in the window
         now = self.pump.pump_ms()
-        soft = self.soft_daily
-        c = limits.cap_steps(self.drug, soft, p.daily_steps(), self.conc, spm)
-        basal = cap.peak(self.cap_hist, now, p.daily_steps())
-        if cap.total(self.boluses, now) + self._assumed(now) + basal > c + 1:
+        c = limits.cap_steps(
+            self.drug, self.soft_daily, cap.peak(self.cap_hist, now, p.daily_steps()), self.conc, spm
+        )
+        if self._used(now, p.daily_steps()) > c:
             raise PumpError(
                 E_LIMIT,
                 "the boluses of the last 24 h plus this program would exceed the 24 h cap; wait or lower it",
             )
+
+    def _used(self, now, daily):
+        """Steps a later 24 h window may hold before anything new: the boluses and assumed steps of
+        the window, and the basal at its fullest: the largest daily program of the window, or what
+        the basal gave in the last 24 h plus a whole day of `daily`, whichever is smaller."""
+        bol = cap.total(self.boluses, now)
+        led = self.pump.ledger
+        delivered = led.delivered_24h(now)
+        assumed = led.counted_24h(now) - delivered
+        past = delivered - bol - cap.total(self.excluded, now)
+        basal = (past if past > 0 else 0) + daily
+        peak = cap.peak(self.cap_hist, now, daily)
+        return bol + assumed + (peak if peak < basal else basal)
 
     def _take(self, p, override):
         pump = self.pump
@@ -344,10 +357,9 @@ class Therapy:
     def _admit(self, steps, what):
         now = self.pump.pump_ms()
         c = self.cap_steps()
-        basal = cap.peak(self.cap_hist, now, self.prog.daily_steps() if self.prog else 0)
-        used = cap.total(self.boluses, now) + self._assumed(now) + basal
-        if used + steps > c + 1:
-            room = c + 1 - used
+        used = self._used(now, self.prog.daily_steps() if self.prog else 0)
+        if used + steps > c:
+            room = c - used
             spm = self.pump.steps_per_ml
             raise PumpError(
                 E_LIMIT,
