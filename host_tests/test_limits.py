@@ -1,4 +1,4 @@
-"""Every hard limit refused (E_LIMIT, no override), every soft limit confirmed (E_CONFIRM without override)."""
+"""Every hard limit refused (E_LIMIT, no override); every soft limit needs override (else E_CONFIRM)."""
 
 from therapy_kit import TKit
 
