@@ -146,6 +146,9 @@ def cmd_login(pump, args):
 
 def cmd_send(pump, args):
     line = " ".join(args.line)
+    if args.pin or os.environ.get("PUMPCTL_PIN"):
+        # each simulator call is a fresh boot (logged out): log in first when a PIN is given
+        login(pump, args)
     m = re.fullmatch(r"sim run (\d+[smhd])", line.strip())
     if m and args.port == "sim":
         d = sim_run(pump, duration_ms(m.group(1)))
@@ -174,10 +177,7 @@ def cmd_program(pump, args):
         print("  " + line)
     print("daily dose      %s %s" % (show_value(pending.get("daily_dose")), pending.get("dose_unit") or ""))
     print("daily volume    %s mL" % show_value(pending.get("daily_ml")))
-    print(
-        "days to empty   %s (reservoir now %s mL)"
-        % (days_to_empty(status, pending), show_value(status.get("reservoir_ml")))
-    )
+    print("days to empty   %s" % days_to_empty(status, pending))
     for w in ("warning", "warnings", "rounding"):
         if pending.get(w):
             print("%-15s %s" % (w, show_value(pending[w])))
