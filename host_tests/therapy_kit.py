@@ -52,6 +52,10 @@ class TKit:
         return self.pump.ledger.total_steps
 
     def power_cut(self, ms=0):
+        import gc
+
+        self.pump = self.sh = self.t = None
+        gc.collect()  # the old firmware's buffers go before the new one's are made (512 KB heap)
         self.sim.power_cut(ms)
         self._wire()
 
