@@ -121,6 +121,9 @@ class Checkpoint:
         self.acct = Record(fs, "acct", KIND_ACCT, ACCT_VERSION)
         self.rx = Record(fs, "rx", KIND_RX, RX_VERSION)
         self._pump = pump
+        # the loop may reach us up to one sampling period late: save that much early,
+        # so no gap between checkpoints exceeds the interval recovery counts
+        self._slack = getattr(pump.board, "sample_ms", 0)
         self._last_ms = 0
         self._due = False
         self._rx_dirty = False
@@ -147,7 +150,7 @@ class Checkpoint:
             f()
         if not self._due:
             every = self.interval_ms if pump.engine.running() else IDLE_INTERVAL_MS
-            if pump.pump_ms() - self._last_ms < every:
+            if pump.pump_ms() - self._last_ms + self._slack < every:
                 return
         self.save()
 

@@ -110,7 +110,7 @@ def run_cut(cut_at, rng=None, cut_boot_at=None):
         scenario(w, mark)
     except PowerCut:
         cut = True
-    at_cut = {"basal": w.pump.basal, "state": w.pump.state}
+    at_cut = {"basal": w.pump.basal, "state": w.pump.state, "pump_ms": w.pump.pump_ms()}
     truth = w.emitted()
     if cut_boot_at is not None:
         try:
@@ -120,6 +120,7 @@ def run_cut(cut_at, rng=None, cut_boot_at=None):
     w.reboot()
     p = w.pump
     return {
+        "lost_ms": at_cut["pump_ms"] - p.pump_ms(),  # pump time since the checkpoint it came back from
         "world": w,
         "cut": cut,
         "marks": marks,
@@ -170,10 +171,11 @@ def check(r):
 
 
 def cut_and_check(cut_at, rng=None, cut_boot_at=None):
-    """run_cut then check, keeping nothing of the world: (problems, loss, last mark, cut happened)."""
+    """run_cut then check, keeping nothing of the world: (problems, loss, last mark, cut happened, facts)."""
     r = run_cut(cut_at, rng=rng, cut_boot_at=cut_boot_at)
     bad, loss = check(r)
-    out = (bad, loss, r["marks"][-1:], r["cut"])
+    facts = {k: r[k] for k in ("lost_ms", "assumed", "bound", "truth", "restored")}
+    out = (bad, loss, r["marks"][-1:], r["cut"], facts)
     r = None
     gc.collect()
     return out
