@@ -11,7 +11,7 @@ it to the virtual clock's now with the steps the engine made meanwhile.
 
 Step length (`sample_ms`) is adaptive, so 30 days run in seconds: at most
 MAX_STEP_MS, and short enough that the pump pushes at most STEP_VOLUME_STEPS
-motor steps (0.5 uL) per step, so the occlusion detector sees the pressure
+motor steps (1 uL) per step, so the occlusion detector sees the pressure
 rise in small volume increments at any rate; never below MIN_STEP_MS (the
 boards' sampling period). docs/sim_model.md explains the choice.
 """
@@ -24,8 +24,8 @@ TICK_HZ = 1000
 DEFAULT_STEPS_PER_ML = 20000
 HAS_BATTERY = True
 MIN_STEP_MS = 250  # the boards sample every 250 ms
-MAX_STEP_MS = 10000
-STEP_VOLUME_STEPS = 10
+MAX_STEP_MS = 30000
+STEP_VOLUME_STEPS = 20
 
 
 class SimPin:

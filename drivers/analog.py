@@ -49,7 +49,7 @@ class Analog:
     def sample(self, dt_ms=0, watched=False):
         """Read once. `dt_ms` since the last sample counts toward frozen only when `watched`."""
         raw = self._adc.read_u16()
-        mv = raw * self._vref // 65535
+        mv = (raw * self._vref + 32767) // 65535
         if raw == self.raw:
             if watched:
                 self._still_ms += dt_ms

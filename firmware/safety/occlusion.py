@@ -27,7 +27,7 @@ class Occlusion:
         steps_per_ml,
         rise_pa=4000,
         rise_quanta=2,
-        band_pa=1000,
+        band_pa=500,
         quantum_ms=15000,
         abs_pa=50000,
         abs_samples=3,

@@ -80,6 +80,7 @@ class Model:
         self.occl_pushed_ul = 0.0  # pushed since the occlusion began
         self.pushed_at_stop = None  # pushed into the blockage when the motor first stopped
         self.released_ul = None  # stored volume released when the occlusion cleared
+        self.drawn_back_ul = None  # volume the line draws back from the patient when it cleared
         self.peak_kpa = 0.0
 
     def _interval(self):
@@ -148,12 +149,14 @@ class Model:
         if kind is None:
             if self.occlusion is not None:
                 self.released_ul = self.x if self.x > 0 else 0.0
+                self.drawn_back_ul = -self.x if self.x < 0 else 0.0
             self.occlusion = None
             return
         if self.occlusion is None:
             self.occl_pushed_ul = 0.0
             self.pushed_at_stop = None
             self.released_ul = None
+            self.drawn_back_ul = None
             self.peak_kpa = 0.0
         self.occlusion = kind
 
@@ -201,6 +204,7 @@ class Model:
             "occl_pushed_ul": r(self.occl_pushed_ul),
             "pushed_at_stop_ul": r(self.pushed_at_stop),
             "released_ul": r(self.released_ul),
+            "drawn_back_ul": r(self.drawn_back_ul),
             "peak_kpa": r(self.peak_kpa),
             "compliance": r(self.compliance),
             "stall": self.stall,

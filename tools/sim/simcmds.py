@@ -2,9 +2,10 @@
 
 `sim occlude on|off|partial`, `sim leak ML_PER_DAY`, `sim fault
 pressure|reservoir|battery stuck|open|ok`, `sim stall on|off`, `sim battery
-VOLTS`, `sim button`, and `sim model [compliance=UL_PER_KPA]` (the model's
-state, for the bench). Each moves no virtual time, except `sim button`, a
-press held for 100 ms as a finger would.
+VOLTS`, `sim button`, `sim refill ML` (drug into the reservoir), and
+`sim model [compliance=UL_PER_KPA]` (the model's state, for the bench).
+Each moves no virtual time, except `sim button`, a press held for 100 ms as
+a finger would.
 """
 
 from firmware.errors import E_RANGE, E_SYNTAX, PumpError
@@ -28,7 +29,12 @@ def handle(sim, words):
         if len(words) != 2 or words[1] not in ("on", "off", "partial"):
             raise PumpError(E_SYNTAX, "usage: sim occlude on|off|partial")
         m.occlude({"on": "complete", "off": None, "partial": "partial"}[words[1]])
-        return {"occlusion": m.occlusion, "released_ul": m.fields()["released_ul"]}
+        f = m.fields()
+        return {
+            "occlusion": m.occlusion,
+            "released_ul": f["released_ul"],
+            "drawn_back_ul": f["drawn_back_ul"],
+        }
     if cmd == "leak":
         if len(words) != 2:
             raise PumpError(E_SYNTAX, "usage: sim leak ML_PER_DAY")
@@ -58,6 +64,14 @@ def handle(sim, words):
             raise PumpError(E_SYNTAX, "usage: sim button")
         _press(sim)
         return {"button": "pressed", "held_ms": PRESS_MS}
+    if cmd == "refill":
+        # the syringe at the port: the drug the firmware's `refill add` is told about
+        if len(words) != 2:
+            raise PumpError(E_SYNTAX, "usage: sim refill ML")
+        nl = decimal(words[1], 6, "volume")
+        room = m.capacity_ul - m.reservoir_ul
+        m.reservoir_ul += nl / 1000.0 if nl / 1000.0 < room else room
+        return {"reservoir_ul": m.fields()["reservoir_ul"]}
     if cmd == "model":
         if len(words) > 2:
             raise PumpError(E_SYNTAX, "usage: sim model [compliance=UL_PER_KPA]")

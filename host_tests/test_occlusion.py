@@ -1,0 +1,139 @@
+"""Occlusion: the detector on synthetic lines, and the whole pump against the sim model."""
+
+from safetykit import HOUR_MS, SKit
+
+from firmware.safety.occlusion import Occlusion
+
+SPM = 20000  # steps per mL: 20 steps a uL
+
+
+def feed(det, samples):
+    """samples: (pressure Pa, net steps) every 30 s; returns the first detection and its index."""
+    for i, (p, s) in enumerate(samples):
+        hit = det.sample(p, s, 30000, 20000)
+        if hit is not None:
+            return hit, i
+    return None, None
+
+
+def line(c_ul_kpa, n, block_at, steps_per_sample=10, base=1500):
+    """A line that blocks at sample `block_at`: pressure rises by the pushed volume over C."""
+    out = []
+    for i in range(n):
+        steps = i * steps_per_sample
+        p = base
+        if i >= block_at:
+            pushed_ul = (steps - block_at * steps_per_sample) / 20.0
+            p += int(pushed_ul / c_ul_kpa * 1000)
+        out.append((p, steps))
+    return out
+
+
+def test_rise_per_volume_catches_a_blockage_far_below_the_threshold():
+    for c in (0.5, 1.0, 2.0):
+        det = Occlusion(SPM)
+        hit, i = feed(det, line(c, 400, 100))
+        assert hit is not None and hit["kind"] == "rise", c
+        pushed_ul = (i - 100) * 10 / 20.0
+        assert pushed_ul <= 20, (c, pushed_ul)
+        assert hit["dp_pa"] < 50000  # long before any absolute threshold
+        # back-off: the smaller of dP x C(2 uL/kPa) and the volume pushed since the rise began
+        stored = hit["dp_pa"] * 2000 * SPM // 1000000000
+        assert hit["backoff_steps"] == min(stored, hit["pushed_steps"])
+        assert hit["backoff_steps"] >= pushed_ul * 20 * 0.9, (c, hit)
+
+
+def test_flat_noisy_line_with_spikes_never_trips():
+    det = Occlusion(SPM)
+    x = 12345
+    for i in range(20000):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        p = 1500 + (x >> 8) % 2000 - 1000  # +-1 kPa noise
+        if i % 97 == 0:
+            p += 4000  # a cough caught by one sample
+        assert det.sample(p, i * 10, 30000, 20000) is None, i
+    assert 500 <= det.baseline() <= 1000  # the lowest quantum minimum: near the noise floor
+
+
+def test_absolute_threshold_held_for_samples():
+    det = Occlusion(SPM)
+    for i in range(3):
+        assert det.sample(1000, i, 250, 20000 * 4320) is None
+    hits = [det.sample(80000, 10 + i, 250, 20000 * 4320) for i in range(3)]
+    assert hits[0] is None and hits[1] is None and hits[2]["kind"] == "absolute"
+
+
+def test_reset_gives_a_fresh_baseline():
+    det = Occlusion(SPM)
+    feed(det, line(1.0, 60, 10**6))
+    assert det.baseline() == 1500
+    det.reset()
+    assert det.baseline() is None
+
+
+def occluded_kit(rate, compliance=1.0):
+    k = SKit(rate=rate)
+    k.model.compliance = compliance
+    k.ok("ack")
+    k.run(2 * HOUR_MS)
+    k.model.occlude("complete")
+    return k
+
+
+def test_pump_stops_backs_off_and_alarms_at_low_flow():
+    k = occluded_kit("0.1", compliance=2.0)
+    t = k.run_until(lambda: k.alarm("OCCLUSION") is not None, 24 * HOUR_MS, step_ms=600000)
+    assert t is not None
+    a = k.alarm("OCCLUSION")
+    assert a.priority == "high" and k.pump.state == "alarm"
+    assert k.model.pushed_at_stop is not None and k.model.pushed_at_stop <= 20
+    ev = k.named("occlusion")
+    assert len(ev) == 1 and ev[0]["backoff_steps"] > 0
+    assert k.pump.ledger.rev >= ev[0]["backoff_steps"]  # the back-off really ran
+    assert len(k.alarm_events("OCCLUSION")) == 1
+    k.model.occlude(None)
+    assert k.model.released_ul <= 2
+
+
+def test_start_before_ack_is_refused_then_resumes_and_redetects():
+    k = occluded_kit("10")
+    k.run_until(lambda: k.alarm("OCCLUSION") is not None, 4 * HOUR_MS)
+    k.login()
+    assert k.js("start")["code"] == "E_STATE"
+    assert k.pump.state == "alarm"
+    k.ok("ack")
+    k.ok("start")
+    assert k.pump.state == "running"
+    assert k.alarm("OCCLUSION") is None  # fresh baseline, fresh alarm if it is still there
+    k.run_until(lambda: k.alarm("OCCLUSION") is not None, 4 * HOUR_MS)
+    a = k.alarm("OCCLUSION")
+    assert a is not None and not a.acked and k.pump.state == "alarm"
+    assert len(k.alarm_events("OCCLUSION")) == 2
+    # cleared: ack, start, and delivery goes on with no new alarm
+    k.model.occlude(None)
+    k.ok("ack")
+    k.ok("start")
+    before = k.pump.ledger.total_steps
+    k.run(6 * HOUR_MS)
+    assert k.pump.state == "running" and k.alarm("OCCLUSION") is None
+    assert k.pump.ledger.total_steps - before >= 6 * 10 * 20000 // 24 - 1
+
+
+def test_priming_rate_is_caught_by_the_absolute_threshold():
+    k = SKit(rate="1")
+    k.ok("ack")
+    k.model.occlude("complete")
+    k.pump.set_basal(20000 * 1440, "continuous")  # 1 mL/min, a priming rate
+    k.run_until(lambda: k.alarm("OCCLUSION") is not None, 60000, step_ms=250)
+    assert k.alarm("OCCLUSION") is not None
+    assert k.named("occlusion")[0]["kind"] == "absolute"
+
+
+def test_partial_occlusion_at_high_flow_is_caught():
+    k = occluded_kit("10")
+    k.model.occlude("partial")
+    t = k.run_until(lambda: k.alarm("OCCLUSION") is not None, 12 * HOUR_MS)
+    assert t is not None and k.pump.state == "alarm"
+    ev = k.named("occlusion")[0]
+    # a partial blockage lets fluid through: the back-off is capped by dP x C, not all pushed
+    assert ev["backoff_steps"] <= ev["pushed_steps"]
