@@ -152,7 +152,9 @@ def attach(pump, shell):
     """Wire the trend buffer and its `trend` command (app.build)."""
     from firmware import cmd_trend
 
-    t = Trend(fs=getattr(pump.store, "fs", None))
+    # a board short of RAM may hold fewer samples (boards/<board>.py `trend_capacity`)
+    cap = getattr(pump.board, "trend_capacity", CAPACITY)
+    t = Trend(capacity=cap, fs=getattr(pump.store, "fs", None))
     t.load()
     pump.listeners.append(t.on_event)
     pump.trend = t

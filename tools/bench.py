@@ -82,11 +82,38 @@ def sim_speed(quick):
     }
 
 
+def _mem_run(days, heap):
+    try:
+        return micropython("bench_mem.py", [str(days), "1"], heap=heap)
+    except RuntimeError as e:
+        # the firmware did not even boot in this heap
+        return {"error": str(e).splitlines()[-1][:300]}
+
+
 def memory(quick):
-    out = micropython("bench_mem.py", ["1" if quick else "7", "1"], heap=HEAP_BUDGET)
+    """The firmware in the 256 KB budget; if it does not fit, the smallest heap that runs a day."""
+    days = 1 if quick else 7
+    out = _mem_run(days, HEAP_BUDGET)
     out["heap"] = HEAP_BUDGET
-    out["free_fraction_after_boot"] = round(out["free_after_boot"] / out["heap_total"], 3)
-    out["lowest_free_fraction"] = round(out["lowest_free_live"] / out["heap_total"], 3)
+    out["fits"] = not out.get("error")
+    if out["fits"]:
+        out["free_fraction_after_boot"] = round(out["free_after_boot"] / out["heap_total"], 3)
+        out["lowest_free_fraction"] = round(out["lowest_free_live"] / out["heap_total"], 3)
+        return out
+    lo, hi = 256, 2048  # KB: 256 failed; find the smallest multiple of 16 KB that runs a simulated day
+    if _mem_run(1, "%dK" % hi).get("error"):
+        out["min_heap_kb"] = None
+        return out
+    while hi - lo > 16:
+        mid = (lo + hi) // 32 * 16
+        if _mem_run(1, "%dK" % mid).get("error"):
+            lo = mid
+        else:
+            hi = mid
+    out["min_heap_kb"] = hi
+    at = _mem_run(days, "%dK" % (2 * hi))
+    at["heap"] = "%dK" % (2 * hi)
+    out["at_twice_min_heap"] = at
     return out
 
 
