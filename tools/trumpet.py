@@ -116,7 +116,7 @@ def uniform(trace):
     return s, [v for _t, v in trace]
 
 
-def analyse(trace, rate_ml_min, windows_min=WINDOWS_MIN, scale=1, settle_min=60):
+def analyse(trace, rate_ml_min, windows_min=WINDOWS_MIN, scale=1.0, settle_min=60.0):
     """The mean flow error and each window's max and min error, in percent."""
     s, vol = uniform(trace)
     s_min = s / 60
@@ -212,7 +212,7 @@ def draw(res, path, title="trumpet curve"):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="pumpctl trumpet", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="pumpctl trumpet", description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("csv", nargs="?", help="balance readings: time (s or ISO 8601), grams")
     p.add_argument("--pump", action="store_true", help="use the pump's delivered-volume trace (trend)")
     p.add_argument("--rate", help="programmed rate, e.g. 1mL/day or 0.5mL/h (default with --pump: its rate)")
