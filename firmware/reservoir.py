@@ -31,6 +31,13 @@ def capacity_nl(pump):
     return DEFAULT_CAPACITY_NL
 
 
+def _changed(therapy, conc):
+    """Does the refill's concentration differ from the prescription's (ng/mL)?"""
+    cur = getattr(therapy, "conc", None)
+    new = conc[0] if isinstance(conc, tuple) else conc
+    return cur != new
+
+
 class Reservoir:
     def __init__(self, pump):
         self._pump = pump
@@ -169,6 +176,11 @@ class Reservoir:
             raise PumpError(E_RANGE, "added volume must be above 0")
         if self._base_nl(r) + nl > cap:
             raise PumpError(E_RANGE, "reservoir would hold more than its %d mL" % (cap // NL_PER_ML))
+        t = self._pump.therapy
+        if conc is not None and t is not None:
+            f = getattr(t, "check_concentration", None)
+            if f is not None:
+                f(conc)  # a drug limit or no prescription refuses it here, before anything changes
         r["added"] = nl
         r["conc"] = conc
         self._pump.event("refill_add", added_nl=nl)
@@ -193,11 +205,11 @@ class Reservoir:
         self._on = self._off = 0
         self._resume(r["prev"])
         conc = r["conc"]
-        if conc is not None:
+        t = p.therapy
+        if conc is not None and t is not None and _changed(t, conc):
             if not bridge:
                 p.event("bridge_skipped")
-            if p.therapy is not None:
-                p.therapy.concentration_changed(conc, bridge)
+            t.concentration_changed(conc, bridge)
         return new
 
     def cancel(self):
