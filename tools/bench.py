@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import traceback
+from typing import Any
 
 from tools.pumpctl import conn
 from tools.sim import launch
@@ -34,7 +35,7 @@ SIM_TARGET_S = 26  # SPEC 10: 30 simulated days in at most 26 s
 HEAP_BUDGET = "256K"  # issue 8: the firmware must run in 256 KB on the 64-bit unix port
 
 
-def micropython(script, args, heap="1M", timeout=1800):
+def micropython(script, args, heap="1M", timeout=1800) -> dict[str, Any]:
     res = subprocess.run(
         [launch.micropython_path(), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", script)] + args,
         env=launch.env(),
@@ -82,7 +83,7 @@ def sim_speed(quick):
     }
 
 
-def _mem_run(days, heap):
+def _mem_run(days, heap) -> dict[str, Any]:
     try:
         return micropython("bench_mem.py", [str(days), "1"], heap=heap)
     except RuntimeError as e:
