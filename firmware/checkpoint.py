@@ -1,10 +1,12 @@
 """The checkpoint service: dose accounting and pump state saved at a bounded interval.
 
-Two records (firmware/store.py): `acct`, binary and small, written at every
-checkpoint (at most every `interval_ms` of pump time while delivering, and
-at once after any pump event: bolus start and end, program change, start,
-stop, alarm); and `rx`, JSON, written only when an event may have changed
-it. Any service with `persist_key`, `snapshot()` and `restore(d)` is saved:
+Three records (firmware/store.py): `acct`, binary and under 100 bytes,
+written at every checkpoint (at most every `interval_ms` of pump time while
+delivering, and at once after any pump event: bolus start and end, program
+change, start, stop, alarm) with the totals and the current 10-minute bin;
+`bins`, every 24 h bin, written only when the current bin rolls (the older
+bins never change after that); and `rx`, JSON, written only when an event
+may have changed it. Any service with `persist_key`, `snapshot()` and `restore(d)` is saved:
 in `rx` by default, in `acct` if its `persist_class` is "acct" (keep those
 snapshots tiny). The RAM ledger is the truth in between; a cut loses at most
 one interval of accounting, which recovery counts as worst-case delivery.
@@ -20,13 +22,15 @@ ACCT_VERSION = 1
 RX_VERSION = 1
 KIND_ACCT = 1
 KIND_RX = 2
+KIND_BINS = 3
 INTERVAL_MS = 60000
 IDLE_INTERVAL_MS = 600000  # nothing to account while stopped: only the clock ages
 STATES = ("stopped", "running", "suspended", "refill", "alarm")
 F_CLEAN = 1  # written by a commanded shutdown: the next boot is not unexpected
 F_UNCERTAIN = 2  # the wall clock was uncertain
 F_CLOCK_OK = 4  # a clean shutdown whose clock goes on exactly (the simulator)
-_FIX = "<qqqqqiiiBBH"  # pump_ms wall fwd rev dropped bin rate basal state flags nbins
+# pump_ms wall fwd rev dropped bin rate basal state flags nbins cur_bin cur_assumed
+_FIX = "<qqqqqiiiBBHii"
 FIX_LEN = struct.calcsize(_FIX)
 _BINS = "<%di" % NBINS
 BINS_LEN = struct.calcsize(_BINS)
@@ -50,8 +54,10 @@ def persisted(pump, cls):
     return out
 
 
-def pack_acct(pump, flags):
-    led = pump.ledger.snapshot()
+def pack_acct(pump, flags, extra):
+    """The per-checkpoint record: totals, state and only the current 10-minute bin."""
+    led = pump.ledger
+    i = led._bin % NBINS
     rate = pump.engine.rate() if pump.engine.running() else 0
     st = STATES.index(pump.state) if pump.state in STATES else 0
     if pump.clock_uncertain:
@@ -60,49 +66,93 @@ def pack_acct(pump, flags):
         _FIX,
         pump.pump_ms(),
         pump.wall(),
-        led["fwd"],
-        led["rev"],
-        led["dropped_steps"],
-        led["bin"],
+        led.fwd,
+        led.rev,
+        led.dropped_steps,
+        led._bin,
         rate,
         pump.basal,
         st,
         flags,
         NBINS,
+        led._bins[i],
+        led._assumed[i],
     )
-    tail = b""
-    extra = persisted(pump, "acct")
-    if extra:
-        tail = json.dumps({k: s.snapshot() for k, s in extra}).encode()
-    return head + struct.pack(_BINS, *led["bins"]) + struct.pack(_BINS, *led["assumed"]) + tail
+    if not extra:
+        return head
+    return head + json.dumps({k: s.snapshot() for k, s in extra}).encode()
 
 
 def unpack_acct(payload):
     """The acct record as a dict; ValueError if it does not parse."""
-    if len(payload) < FIX_LEN + 2 * BINS_LEN:
+    if len(payload) < FIX_LEN:
         raise ValueError("acct record too short")
     f = struct.unpack(_FIX, payload[:FIX_LEN])
     if f[10] != NBINS or f[8] >= len(STATES):
         raise ValueError("acct record layout")
-    a = FIX_LEN
-    b = a + BINS_LEN
-    tail = payload[b + BINS_LEN :]
+    tail = payload[FIX_LEN:]
     return {
         "pump_ms": f[0],
         "wall": f[1],
-        "ledger": {
-            "fwd": f[2],
-            "rev": f[3],
-            "dropped_steps": f[4],
-            "bin": f[5],
-            "bins": list(struct.unpack(_BINS, payload[a:b])),
-            "assumed": list(struct.unpack(_BINS, payload[b : b + BINS_LEN])),
-        },
+        "fwd": f[2],
+        "rev": f[3],
+        "dropped_steps": f[4],
+        "bin": f[5],
         "rate": f[6],
         "basal": f[7],
         "state": STATES[f[8]],
         "flags": f[9],
+        "cur": f[11],
+        "cur_assumed": f[12],
         "svc": json.loads(tail) if tail else {},
+    }
+
+
+def pack_bins(ledger):
+    """Every bin, written when the current bin rolls: the bins before it no longer change."""
+    return (
+        struct.pack("<iH", ledger._bin, NBINS)
+        + struct.pack(_BINS, *ledger._bins)
+        + struct.pack(_BINS, *ledger._assumed)
+    )
+
+
+def unpack_bins(payload):
+    if len(payload) != 6 + 2 * BINS_LEN:
+        raise ValueError("bins record size")
+    b, n = struct.unpack("<iH", payload[:6])
+    if n != NBINS:
+        raise ValueError("bins record layout")
+    return {
+        "bin": b,
+        "bins": list(struct.unpack(_BINS, payload[6 : 6 + BINS_LEN])),
+        "assumed": list(struct.unpack(_BINS, payload[6 + BINS_LEN :])),
+    }
+
+
+def ledger_state(acct, bins):
+    """The ledger's snapshot from both records, or None if bins are missing between them.
+
+    The bins record was written when bin `bins["bin"]` began, so it holds every
+    earlier bin complete; the acct record holds the bin current at its save.
+    """
+    b0 = bins["bin"]
+    c = acct["bin"]
+    if c < b0 - 1 or c > b0:
+        return None  # acct too old for these bins, or bins missing in between
+    vals = list(bins["bins"])
+    ass = list(bins["assumed"])
+    cur = b0
+    if c == b0:
+        vals[c % NBINS] = acct["cur"]
+        ass[c % NBINS] = acct["cur_assumed"]
+    return {
+        "fwd": acct["fwd"],
+        "rev": acct["rev"],
+        "dropped_steps": acct["dropped_steps"],
+        "bin": cur,
+        "bins": vals,
+        "assumed": ass,
     }
 
 
@@ -120,6 +170,9 @@ class Checkpoint:
         self.interval_ms = interval_ms
         self.acct = Record(fs, "acct", KIND_ACCT, ACCT_VERSION)
         self.rx = Record(fs, "rx", KIND_RX, RX_VERSION)
+        self.bins = Record(fs, "bins", KIND_BINS, ACCT_VERSION)
+        self.bins_bin = None  # the ledger bin current when `bins` was last written
+        self._extra = None  # services saved with every checkpoint (found once, after boot)
         self._pump = pump
         # the loop may reach us up to one sampling period late: save that much early,
         # so no gap between checkpoints exceeds the interval recovery counts
@@ -164,7 +217,14 @@ class Checkpoint:
         try:
             if self._rx_dirty or self._count % REVIEW_EVERY == 0:
                 self._save_rx()
-            self.acct.save(pack_acct(pump, flags))
+            led = pump.ledger
+            if led._bin != self.bins_bin:
+                # before acct: an acct never names a bin newer than the bins on flash
+                self.bins.save(pack_bins(led))
+                self.bins_bin = led._bin
+            if self._extra is None:
+                self._extra = persisted(pump, "acct")
+            self.acct.save(pack_acct(pump, flags, self._extra))
         except OSError as e:
             self.failures += 1
             self._last_ms = pump.pump_ms()

@@ -57,8 +57,14 @@ def restore(pump, cp, log, cause="reset"):
     """Read the records and bring the pump up; returns what was done (for the log and tests)."""
     t0 = pump.clock.ticks_ms()
     acct = _load(cp.acct, ck.unpack_acct, log)
+    bins = _load(cp.bins, ck.unpack_bins, log)
     rx = _load(cp.rx, _json, log)
-    info = {"cause": cause, "fresh": not (cp.acct.found or cp.rx.found)}
+    info = {"cause": cause, "fresh": not (cp.acct.found or cp.rx.found or cp.bins.found)}
+    if acct is not None:
+        acct["ledger"] = ck.ledger_state(acct, bins) if bins is not None else None
+        if acct["ledger"] is None:
+            log.add("record_unusable", {"slot": "bins", "why": "no 24 h bins matching the accounting"})
+            acct = None
     bad = []
     if rx is not None:
         _restore_rx(pump, rx, bad, log)
@@ -131,6 +137,7 @@ def _restore_acct(pump, cp, a, bad, log, info):
     clean = bool(flags & ck.F_CLEAN)
     pump.pump_ms_base = a["pump_ms"] - pump.uptime.ms
     pump.ledger.restore(a["ledger"])
+    cp.bins_bin = pump.ledger._bin
     exact = clean and flags & ck.F_CLOCK_OK
     pump.set_wall(a["wall"], uncertain=not exact or bool(flags & ck.F_UNCERTAIN))
     _restore_services(pump, "acct", a["svc"], bad, log)
