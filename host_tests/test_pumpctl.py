@@ -196,3 +196,28 @@ def test_own_parsers_get_everything_after_the_command():
         ["--pump", "--png", "x.png"],
     )
     assert cli.split_own(["--port", "sim", "status", "--json"]) == (["--port", "sim", "status", "--json"], [])
+
+
+def test_refill_confirms_or_cancels_leaving_the_pump_running(capsys):
+    d = tmpdir()
+    state = os.path.join(d, "pump")
+    rx = write(d, "rx.toml", RX)
+    assert run(capsys, "--state", state, "program", rx, "--yes", "--pin", "1234", "--start")[0] == 0
+    assert run(capsys, "--state", state, "send", "sim run 1d")[0] == 0
+    before = status(capsys, state)
+    # more than the reservoir holds: the pump's own refusal, the refill cancelled, nothing changed
+    rc, out, err = run(
+        capsys, "--state", state, "refill", "--withdrawn", "1", "--add", "40", "--pin", "1234", "--yes"
+    )
+    assert rc == 1 and err.startswith("E_RANGE")
+    after = status(capsys, state)
+    assert after["state"] == "running" and after["reservoir_ml"] == before["reservoir_ml"]
+    # empty what is there, add 15 mL: the reservoir holds what was left over plus 15
+    left = before["reservoir_ml"]
+    rc, out, err = run(
+        capsys, "--state", state, "refill", "--withdrawn", str(left), "--add", "15", "--pin", "1234", "--yes"
+    )
+    assert rc == 0, err
+    after = status(capsys, state)
+    assert after["state"] == "running"
+    assert abs(after["reservoir_ml"] - 15.0) < 0.001
