@@ -8,9 +8,10 @@ every service run at each step, so supervision runs as it would on a board.
 from boards import sim as simboard
 from firmware import app
 from firmware.errors import E_RANGE, E_SYNTAX, PumpError
-from firmware.flashfs import Fs, MemFs
+from firmware.flashfs import MemFs
 from firmware.lines import LineSplitter
 from firmware.shell import ANY
+from tools.sim.statefs import StateFs
 
 MAX_RUN_MS = 400 * 86400000
 
@@ -29,8 +30,9 @@ class Simulator:
     def __init__(self, opts):
         self.opts = opts
         self.board = simboard.Board(seed=opts.get("seed", 1))
+        self.board.load_model(opts.get("state"))  # the reservoir and battery as the last run left them
         # the pump's flash: --state DIR on the host, else files in RAM (fresh each start)
-        self.fs = opts.get("fs") or (Fs(opts["state"]) if opts.get("state") else MemFs())
+        self.fs = opts.get("fs") or (StateFs(opts["state"]) if opts.get("state") else MemFs())
         self.boot("power-on")
         self.lines = LineSplitter()
         if opts.get("rate") is not None and self.pump.mode == "none":
@@ -110,6 +112,10 @@ class Simulator:
         """End of input: a clean shutdown, records and clock saved for the next start."""
         self.pump.engine.stop()
         self.pump.store.shutdown(clock_ok=True)
+        self.board.save_model(self.opts.get("state"))
+        sync = getattr(self.fs, "sync", None)
+        if sync is not None:
+            sync()  # --state DIR: the records and log reach the directory
 
     def cmd_sim(self, sh, words):
         if not words:
