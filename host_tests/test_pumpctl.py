@@ -221,3 +221,14 @@ def test_refill_confirms_or_cancels_leaving_the_pump_running(capsys):
     after = status(capsys, state)
     assert after["state"] == "running"
     assert abs(after["reservoir_ml"] - 15.0) < 0.001
+
+
+def test_prime_follows_the_bolus_to_its_end(capsys):
+    d = tmpdir()
+    state = os.path.join(d, "pump")
+    assert run(capsys, "--state", state, "--pin", "1234", "send", "rx", "drug", "morphine", "10mg/mL")[0] == 0
+    rc, out, err = run(capsys, "--state", state, "prime", "0.2", "--pin", "1234")
+    assert rc == 0, err
+    assert "primed 0.2 mL (4000 steps)" in out and "priming [####" in err
+    st = status(capsys, state)
+    assert st["delivered_total_steps"] == 4000 and st["state"] == "stopped"

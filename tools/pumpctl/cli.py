@@ -215,6 +215,38 @@ def days_to_empty(status, pending):
     return "%s (reservoir now %s mL, to the 1 mL residual)" % (days, res)
 
 
+def cmd_prime(pump, args):
+    """A priming bolus, followed to its end with a progress bar (the simulator moves a second at a time)."""
+    login(pump, args)
+    before = pump.call("status")["delivered_total_steps"]
+    d = pump.call("prime " + args.volume)
+    want = d.get("steps") or 1
+    bar = Bar(want, "priming")
+    stalled = 0
+    last = before
+    while True:
+        if args.port == "sim":
+            pump.call("sim run 1s")
+        else:
+            time.sleep(0.5)
+        st = pump.call("status")
+        done = st["delivered_total_steps"] - before
+        bar.update(done, "%d/%d steps" % (done, want))
+        stalled = 0 if st["delivered_total_steps"] != last else stalled + 1
+        last = st["delivered_total_steps"]
+        if st.get("bolus") != "prime" or done >= want:
+            break
+        if st["state"] == "alarm" or stalled > 60:
+            bar.finish()
+            codes = [a.get("code") if isinstance(a, dict) else a for a in st.get("alarms", [])]
+            raise conn.PumpError(
+                "E_STATE", "priming stopped after %d of %d steps (alarms: %s)" % (done, want, codes)
+            )
+    bar.finish("%d/%d steps" % (done, want))
+    print("primed %s mL (%d steps)" % (args.volume, done))
+    return 0
+
+
 def cmd_refill(pump, args):
     login(pump, args)
     pump.call("refill begin")
@@ -312,6 +344,8 @@ def parser():
     s.add_argument("--conc", help="new concentration, e.g. 10mg/mL (starts a bridge bolus)")
     s.add_argument("--nobridge", action="store_true")
     s.add_argument("--yes", action="store_true")
+    s = sub.add_parser("prime", help="priming bolus on a stopped pump, with a progress bar", parents=[pin])
+    s.add_argument("volume", metavar="VOLUME_ML")
     s = sub.add_parser("log", help="the event and audit log")
     s.add_argument("--csv", metavar="FILE")
     s.add_argument(
