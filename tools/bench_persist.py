@@ -28,9 +28,9 @@ def _paths():
 def time_cuts(n, seed=2027):
     """Cuts at random instants of steady delivery (14 mg/day): the loss a real cut causes."""
     _paths()
-    import rig
+    import rig  # pyright: ignore[reportMissingImports]  (host_tests, put on sys.path above)
     from faultfs import FaultFs
-    from persistkit import World
+    from persistkit import World  # pyright: ignore[reportMissingImports]
 
     g = rig.Lcg(seed)
     w = World(FaultFs())
@@ -56,9 +56,9 @@ def time_cuts(n, seed=2027):
 
 def cut_campaign(cuts=1000):
     _paths()
-    import rig
+    import rig  # pyright: ignore[reportMissingImports]  (host_tests, put on sys.path above)
     from faultfs import FaultFs
-    from persistkit import World, cut_and_check, scenario
+    from persistkit import World, cut_and_check, scenario  # pyright: ignore[reportMissingImports]
 
     fs = FaultFs()
     w = World(fs)
