@@ -26,6 +26,7 @@ HAS_BATTERY = True
 MIN_STEP_MS = 250  # the boards sample every 250 ms
 MAX_STEP_MS = 30000
 STEP_VOLUME_STEPS = 20
+MODEL_FILE = "sim_model.json"  # beside the flash files in --state DIR (not a flash file itself)
 
 
 class SimPin:
@@ -126,6 +127,27 @@ class Board:
         self._counts = None
         self._synced_us = start_us
         self._callback = None
+
+    def load_model(self, state_dir):
+        """With --state DIR the physical pump persists too: its reservoir, battery, faults."""
+        if not state_dir:
+            return
+        import json
+
+        try:
+            with open(state_dir + "/" + MODEL_FILE) as f:
+                self.model.restore(json.loads(f.read()))
+        except (OSError, ValueError):
+            pass  # a fresh state directory: a fresh pump
+
+    def save_model(self, state_dir):
+        if not state_dir:
+            return
+        import json
+
+        self.sync()
+        with open(state_dir + "/" + MODEL_FILE, "w") as f:
+            f.write(json.dumps(self.model.snapshot()))
 
     def attach_engine(self, engine):
         """The model learns the motor's steps from the engine's counters (no STEP pin edges here)."""

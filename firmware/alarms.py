@@ -63,6 +63,8 @@ _RANK = {HIGH: 3, MEDIUM: 2, LOW: 1}
 
 
 class Alarms:
+    persist_key = "alarms"  # the store saves snapshot() and restore()s it at boot
+
     def __init__(self, pump):
         self._pump = pump
         self._next = 1

@@ -39,6 +39,10 @@ def _changed(therapy, conc):
 
 
 class Reservoir:
+    # saved in the rx record, written after every event: the fill changes only at
+    # `reservoir_init` and `refill`, both events; the steps since come from the ledger
+    persist_key = "reservoir"
+
     def __init__(self, pump):
         self._pump = pump
         self.fill_nl = None  # volume at the last fill (None: not known yet)

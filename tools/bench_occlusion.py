@@ -16,7 +16,6 @@ board's physical model, driven by a piped script:
 """
 
 import json
-import os
 import subprocess
 
 from tools.sim import launch
@@ -114,7 +113,8 @@ def false_alarms(rate, seed, days):
 def measure(quick=False):
     seeds = SEEDS[:1] if quick else SEEDS
     days = 2 if quick else 30
-    out = {"targets": {"pushed_ul": TARGET_PUSHED_UL, "bolus_ul": TARGET_BOLUS_UL, "false_alarms": 0}}
+    out = {}  # type: dict
+    out["targets"] = {"pushed_ul": TARGET_PUSHED_UL, "bolus_ul": TARGET_BOLUS_UL, "false_alarms": 0}
     worst_pushed = 0.0
     worst_bolus = 0.0
     false_total = 0
@@ -149,4 +149,3 @@ if __name__ == "__main__":
 
     q = "--quick" in sys.argv
     print(json.dumps(measure(quick=q), indent=1, sort_keys=True))
-    os.sys.exit(0)

@@ -145,6 +145,18 @@ class Model:
         if p > self.peak_kpa:
             self.peak_kpa = p
 
+    _SAVED = ("t", "x", "reservoir_ul", "battery_v", "leak_ul_s", "occlusion", "stall")
+    _SAVED += ("compliance", "faults")
+
+    def snapshot(self):
+        return {k: getattr(self, k) for k in self._SAVED}
+
+    def restore(self, d):
+        for k in self._SAVED:
+            if k in d:
+                setattr(self, k, d[k])
+        self._spike_next = self.t + self._interval()
+
     def occlude(self, kind):
         if kind is None:
             if self.occlusion is not None:

@@ -2,7 +2,7 @@
 
 `sim occlude on|off|partial`, `sim leak ML_PER_DAY`, `sim fault
 pressure|reservoir|battery stuck|open|ok`, `sim stall on|off`, `sim battery
-VOLTS`, `sim button`, `sim refill ML` (drug into the reservoir), and
+VOLTS`, `sim button`, `sim refill ML` / `sim withdraw ML` (the syringe at the port), and
 `sim model [compliance=UL_PER_KPA]` (the model's state, for the bench).
 Each moves no virtual time, except `sim button`, a press held for 100 ms as
 a finger would.
@@ -71,6 +71,13 @@ def handle(sim, words):
         nl = decimal(words[1], 6, "volume")
         room = m.capacity_ul - m.reservoir_ul
         m.reservoir_ul += nl / 1000.0 if nl / 1000.0 < room else room
+        return {"reservoir_ul": m.fields()["reservoir_ul"]}
+    if cmd == "withdraw":
+        # the syringe drawing the old drug out at the port before a refill
+        if len(words) != 2:
+            raise PumpError(E_SYNTAX, "usage: sim withdraw ML")
+        ul = decimal(words[1], 6, "volume") / 1000.0
+        m.reservoir_ul = m.reservoir_ul - ul if ul < m.reservoir_ul else 0.0
         return {"reservoir_ul": m.fields()["reservoir_ul"]}
     if cmd == "model":
         if len(words) > 2:
