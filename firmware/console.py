@@ -121,7 +121,9 @@ def serve(pump, shell, board, inp=None, write=None, poll=None, on_stop=None):
         con.prompt()
         while True:
             pump.service()
-            board.feed_watchdog()
+            if pump.safety is None or pump.safety.watchdog_ok:
+                # fed only while the dose loop ticks and the sensors are sampled (the supervisor judges)
+                board.feed_watchdog()
             con.step()
     except KeyboardInterrupt:
         safe_stop(pump, board, on_stop)

@@ -99,9 +99,9 @@ def test_board_without_battery_skips_the_checks():
 def test_dose_loop_stopping_alarms_stops_and_starves_the_watchdog():
     k = kit()
     b = k.sim.board
-    feeds = b.watchdog_feeds
+    feeds = k.pump.safety.feeds
     k.run(5000)
-    assert b.watchdog_feeds > feeds
+    assert k.pump.safety.feeds > feeds
     # the tick interrupt dies: the clock moves, the engine does not
     for _ in range(10):
         b.clock.advance_ms(250)
@@ -109,21 +109,21 @@ def test_dose_loop_stopping_alarms_stops_and_starves_the_watchdog():
     a = k.alarm("DOSE_LOOP")
     assert a is not None and a.priority == "high"
     assert k.pump.state == "alarm" and not k.pump.engine.running()
-    feeds = b.watchdog_feeds
+    feeds = k.pump.safety.feeds
     for _ in range(10):
         b.clock.advance_ms(250)
         k.pump.service()
-    assert b.watchdog_feeds == feeds  # starved: the hardware resets the board
+    assert k.pump.safety.feeds == feeds  # starved: the hardware resets the board
     assert not k.pump.safety.watchdog_ok
 
 
 def test_a_faulty_reading_does_not_starve_the_watchdog():
     k = kit()
     k.ok("sim fault pressure open")
-    feeds = k.sim.board.watchdog_feeds
+    feeds = k.pump.safety.feeds
     k.run(20000)
     assert k.alarm("SENSOR_FAULT") is not None
-    assert k.sim.board.watchdog_feeds > feeds and k.pump.safety.watchdog_ok
+    assert k.pump.safety.feeds > feeds and k.pump.safety.watchdog_ok
 
 
 def test_dropped_ticks_that_keep_happening_are_a_dose_loop_alarm():

@@ -2,8 +2,9 @@
 
 `service(pump)` runs every main-loop pass (every simulator step). It samples
 at the board's period; between samples it only polls the button and plays
-the alarm patterns. The watchdog is fed only while the dose loop ticks and
-the sampling runs: a faulty reading is an alarm, never a reason to starve it.
+the alarm patterns. `watchdog_ok` holds only while the dose loop ticks and
+the sampling runs, and the main loop feeds the watchdog only then: a faulty
+reading is an alarm, never a reason to starve it.
 Actions follow SPEC 7: OCCLUSION, STALL, DOSE_LOOP and BATTERY_CRITICAL stop
 delivery (state `alarm`); SENSOR_FAULT and BATTERY_LOW warn and deliver.
 """
@@ -92,10 +93,7 @@ class Supervisor:
         self.sound.update(now, a.top(True), a.top(False))
         self.watchdog_ok = self.loop.healthy() and now - self.last_sample_ms < 2 * self.period_ms + 1000
         if self.watchdog_ok:
-            self.feeds += 1
-            f = getattr(pump.board, "feed_watchdog", None)
-            if f is not None:
-                f()
+            self.feeds += 1  # the main loop feeds the hardware watchdog on watchdog_ok
 
     def _sample(self, pump, now, dt):
         self.last_sample_ms = now
