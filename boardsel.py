@@ -1,4 +1,10 @@
-"""Pick the board file for the running port, honour the safe-mode pin, run the app."""
+"""Pick the board file for the running port, honour safe mode, run the app.
+
+Safe mode (application skipped, REPL free, no watchdog) comes from the pin,
+from the flag file `/data/safe_mode`, or from the boot-loop counter after
+repeated boots without a stable run (firmware/recovery.py); remove the flag
+with `mpremote rm :data/safe_mode` to run the application again.
+"""
 
 import sys
 
@@ -15,11 +21,19 @@ def board_module():
     raise RuntimeError("no board file for " + sys.platform)
 
 
+DATA_DIR = "/data"
+
+
 def main():
     mod = board_module()
-    if mod.safe_mode_requested():
-        print("safe mode: application skipped, REPL free")
+    from firmware import recovery
+    from firmware.flashfs import Fs
+
+    fs = Fs(DATA_DIR)
+    why = recovery.safe_mode_reason(fs, pin_low=mod.safe_mode_requested())
+    if why:
+        print("safe mode (%s): application skipped, REPL free" % why)
         return
     from firmware import app
 
-    app.run(mod.Board())
+    app.run(mod.Board(), fs=fs)

@@ -35,7 +35,7 @@ def _plain(v, depth=0):
 
 
 def _nobody():
-    return None
+    return "pump"
 
 
 def encode_line(entry):
@@ -110,9 +110,8 @@ class EventLog:
         f = {}
         for k in fields:
             f[str(k)] = _plain(fields[k], 1)
-        w = self.who()
-        if w is not None and "who" not in f:
-            f["who"] = w
+        if "who" not in f:
+            f["who"] = self.who()
         p = self._pump
         line = encode_line([self.seq, p.wall(), 1 if p.clock_uncertain else 0, name, f])
         if self._torn:
