@@ -132,6 +132,8 @@ def test_dropped_ticks_that_keep_happening_are_a_dose_loop_alarm():
         k.pump.engine._drop_ticks += 500  # as the handler counts a late tick beyond its bound
         k.run(1000)
     assert k.alarm("DOSE_LOOP") is not None and "dropped" in k.alarm("DOSE_LOOP").detail
+    assert [f["ticks"] for f in k.named("ticks_dropped")] == [500, 500, 500]
+    assert k.pump.state == "alarm" and not k.pump.engine.running()
 
 
 class FakeTherapy:

@@ -107,7 +107,9 @@ class Supervisor:
         self._last_fwd = led.fwd
         self._last_drop = led.dropped_ticks
         al = pump.alarms
-        # the dose loop
+        # the dose loop; ticks it dropped (late beyond its bound) are logged as under-delivery
+        if ddrop:
+            pump.event("ticks_dropped", ticks=ddrop)
         why = self.loop.check(now, dt, dticks, ddrop)
         if why is not None and al.get("DOSE_LOOP") is None:
             eng.stop()
