@@ -96,7 +96,9 @@ class Trend:
     def load(self):
         """Take back the history saved by the last shutdown, once (at boot: `plot` may come first)."""
         fs = self._fs
-        data = fs.read(FILE) if fs is not None else None
+        if fs is None:
+            return False
+        data = fs.read(FILE)
         if data is None:
             return False
         fs.remove(FILE)  # never restored twice (a later power cut must not bring back stale minutes)
