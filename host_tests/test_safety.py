@@ -184,3 +184,17 @@ def test_selftest_reports_each_part():
     st = k.ok("selftest")["selftest"]
     assert st["passed"] is False and st["battery"] == "rail"
     assert k.named("selftest")[-1]["failed"] == ["battery"]
+
+
+def test_a_second_sensor_fault_sounds_again_after_an_ack():
+    k = kit()
+    k.ok("sim fault pressure open")
+    k.run(60000)
+    k.ok("ack")
+    k.run(60000)
+    assert k.alarm("SENSOR_FAULT").acked
+    k.ok("sim fault reservoir open")
+    k.run(60000)
+    a = k.alarm("SENSOR_FAULT")
+    assert not a.acked and "reservoir rail" in a.detail and "pressure rail" in a.detail
+    assert len(k.alarm_events("SENSOR_FAULT")) == 2

@@ -153,10 +153,16 @@ class Supervisor:
         al = pump.alarms
         if faults:
             self._good = 0
+            detail = ", ".join(faults)
+            new = [f for f in faults if f not in self._faults]
             if faults != self._faults:
                 pump.event("sensor_fault", faults=faults)
             self._faults = faults
-            al.raise_alarm("SENSOR_FAULT", ", ".join(faults))
+            a = al.get("SENSOR_FAULT")
+            if a is not None and a.acked and a.active and new:
+                al.resound("SENSOR_FAULT", detail)  # a new fault is news, even after an ack
+            else:
+                al.raise_alarm("SENSOR_FAULT", detail)
         elif self._faults:
             self._good += 1
             if self._good >= SENSOR_CLEAR_SAMPLES:
