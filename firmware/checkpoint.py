@@ -29,8 +29,8 @@ STATES = ("stopped", "running", "suspended", "refill", "alarm")
 F_CLEAN = 1  # written by a commanded shutdown: the next boot is not unexpected
 F_UNCERTAIN = 2  # the wall clock was uncertain
 F_CLOCK_OK = 4  # a clean shutdown whose clock goes on exactly (the simulator)
-# pump_ms wall fwd rev dropped bin rate basal state flags nbins cur_bin cur_assumed
-_FIX = "<qqqqqiiiBBHii"
+# pump_ms wall fwd rev dropped bin rate basal state flags nbins cur_bin cur_assumed budget
+_FIX = "<qqqqqiiiBBHiii"
 FIX_LEN = struct.calcsize(_FIX)
 _BINS = "<%di" % NBINS
 BINS_LEN = struct.calcsize(_BINS)
@@ -77,6 +77,7 @@ def pack_acct(pump, flags, extra):
         NBINS,
         led._bins[i],
         led._assumed[i],
+        pump.engine.budget() if pump.engine.running() else 0,
     )
     if not extra:
         return head
@@ -104,6 +105,7 @@ def unpack_acct(payload):
         "flags": f[9],
         "cur": f[11],
         "cur_assumed": f[12],
+        "budget": f[13],
         "svc": json.loads(tail) if tail else {},
     }
 

@@ -150,6 +150,13 @@ def _restore_acct(pump, cp, a, bad, log, info):
         steps = worst_case_steps(rate, cp.interval_ms)
         pump.ledger.assume(steps, pump.pump_ms())
         info["assumed_steps"] = steps
+    if a["budget"] or a["rate"] > a["basal"]:
+        # a bolus (or priming, bridge) was running: it is never resumed nor repeated
+        log.add(
+            "bolus_not_resumed",
+            {"rate_steps_day": a["rate"], "basal_steps_day": a["basal"], "steps_left": a["budget"]},
+        )
+        info["bolus_dropped"] = True
     st = a["state"]
     info["was"] = st
     if bad:

@@ -98,6 +98,9 @@ def test_bolus_in_progress_is_never_resumed():
     assert p.state == "running" and p.engine.rate() == 20000  # back to the basal, no bolus
     assumed = p.store.boot_info["assumed_steps"]
     assert assumed > (20000 * 60000) // 86400000  # the bolus rate counted as the worst case
+    assert p.store.boot_info.get("bolus_dropped") is True
+    ev = [e for e in p.log.entries() if e[3] == "bolus_not_resumed"]
+    assert len(ev) == 1 and ev[0][4]["steps_left"] > 0 and ev[0][4]["rate_steps_day"] > 20000
 
 
 def test_clean_shutdown_is_not_unexpected_and_keeps_the_clock():
