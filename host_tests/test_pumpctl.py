@@ -232,3 +232,16 @@ def test_prime_follows_the_bolus_to_its_end(capsys):
     assert "primed 0.2 mL (4000 steps)" in out and "priming [####" in err
     st = status(capsys, state)
     assert st["delivered_total_steps"] == 4000 and st["state"] == "stopped"
+
+
+def test_above_a_soft_limit_needs_override(capsys):
+    d = tmpdir()
+    state = os.path.join(d, "pump")
+    rx = write(d, "soft.toml", RX.replace('daily = "2mg"', 'daily = "7mg"'))  # soft max_daily is 5mg
+    rc, out, err = run(capsys, "--state", state, "program", rx, "--yes", "--pin", "1234")
+    assert rc == 1 and "\nE_CONFIRM: above a soft limit: daily dose 7.0 mg" in err
+    assert status(capsys, state)["mode"] == "none"
+    rc, out, err = run(capsys, "--state", state, "program", rx, "--yes", "--pin", "1234", "--override")
+    assert rc == 0, err
+    assert "warning         daily dose 7.0 mg is above the soft max_daily 5.0 mg" in out
+    assert status(capsys, state)["rate_ml_day"] == 0.7

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import time
+from decimal import Decimal, InvalidOperation
 
 from tools.pumpctl import conn
 from tools.pumpctl.progress import Bar
@@ -161,26 +162,40 @@ def cmd_send(pump, args):
 
 
 def cmd_program(pump, args):
+    from firmware.therapy.units import show
     from tools.pumpctl import rxfile, validate
 
     try:
-        lines = rxfile.load(args.file)
+        doc = rxfile.read(args.file)
+        lines = rxfile.lines_from(doc)
+        rx, prog = rxfile.check_args(doc)
     except rxfile.RxError as e:
         raise conn.PumpError("E_SYNTAX", str(e)) from None
     confirm = "program confirm" + (" override" if args.override else "")
-    print("checking %s with the firmware's own limits (simulated pump)..." % args.file, file=sys.stderr)
-    replies = validate.dry_run(lines + [confirm])
-    pending = replies[-2]
     status = pump.call("status")
+    spm = status.get("steps_per_ml") or 20000
+    print("checking %s with the firmware's own limits..." % args.file, file=sys.stderr)
+    summary = validate.limits(rx, prog, spm)
+    if summary["warnings"] and not args.override:
+        raise conn.PumpError(
+            "E_CONFIRM", "above a soft limit: %s; --override to confirm" % "; ".join(summary["warnings"])
+        )
+    pending = validate.dry_run(lines + [confirm])[-2]
+    unit = summary["dose_unit"]
+    daily_ml = Decimal(summary["daily_nl"]) / 1000000
     print("prescription and program from %s:" % args.file)
     for line in lines:
         print("  " + line)
-    print("daily dose      %s %s" % (show_value(pending.get("daily_dose")), pending.get("dose_unit") or ""))
-    print("daily volume    %s mL" % show_value(pending.get("daily_ml")))
-    print("days to empty   %s" % days_to_empty(status, pending))
-    for w in ("warning", "warnings", "rounding"):
-        if pending.get(w):
-            print("%-15s %s" % (w, show_value(pending[w])))
+    print("daily dose      %s" % show(summary["daily_dose_ng"], unit))
+    print("daily volume    %s mL (at %d steps/mL)" % (daily_ml.normalize(), spm))
+    if summary["rounding_ng"]:
+        print("step rounding   %s a day" % show(summary["rounding_ng"], unit))
+    print(
+        "days to empty   %s"
+        % days_to_empty(status, {"daily_ml": daily_ml, "days_to_empty": pending.get("days_to_empty")})
+    )
+    for w in summary["warnings"]:
+        print("warning         %s" % w)
     if not ask("send and confirm this program?", args):
         print("nothing sent")
         return 1
@@ -201,8 +216,6 @@ def cmd_program(pump, args):
 
 def days_to_empty(status, pending):
     """Days to the pump's own reservoir reading at the new daily volume; the firmware's figure if unknown."""
-    from decimal import Decimal, InvalidOperation
-
     try:
         res = Decimal(str(status.get("reservoir_ml")))
         daily = Decimal(str(pending.get("daily_ml")))

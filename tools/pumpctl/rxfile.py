@@ -125,12 +125,25 @@ def lines_from(doc):
     return lines
 
 
-def load(path):
+def check_args(doc):
+    """The prescription and program as firmware.therapy.limits.validate takes them (after lines_from)."""
+    rx = doc["prescription"]
+    out = {"drug": _text(rx["drug"], "prescription.drug"), "concentration": _text(rx["concentration"], "c")}
+    for k in ("max_daily", "max_bolus"):
+        if k in (doc.get("limits") or {}):
+            out[k] = _text(doc["limits"][k], "limits." + k)
+    return out, {"line": program_line(doc["program"])[len("program ") :]}
+
+
+def read(path):
     try:
         with open(path, "rb") as f:
-            doc = tomllib.load(f)
+            return tomllib.load(f)
     except OSError as e:
         raise RxError("cannot read %s: %s" % (path, e.strerror)) from None
     except tomllib.TOMLDecodeError as e:
         raise RxError("%s: %s" % (path, e)) from None
-    return lines_from(doc)
+
+
+def load(path):
+    return lines_from(read(path))

@@ -1,10 +1,13 @@
 """Check a prescription on the host with the firmware's own limit and conversion code.
 
-The lines go to a fresh simulated pump: the unchanged firmware (drug library,
-hard and soft limits, exact decimal parsing, dose-to-steps rounding) on the
-MicroPython unix port, so the host decides exactly as a board would and
-answers with the firmware's own code and message. Nothing reaches the real
-pump until this passes.
+Two checks, both the firmware's own code, before anything reaches the pump:
+`limits` imports firmware.therapy.limits.validate into this process (drug
+library, hard and soft limits, exact decimal parsing, dose-to-steps rounding
+at the target pump's steps per mL); `dry_run` then sends the very lines to a
+fresh simulated pump (the unchanged firmware on the MicroPython unix port),
+which also checks what `validate` does not cover (catheter, patient bolus
+settings) and that `program confirm` would be accepted. Either answers with
+the firmware's own code and message.
 """
 
 from tools.pumpctl import conn
@@ -26,3 +29,14 @@ def dry_run(lines):
         return replies
     finally:
         pump.close()
+
+
+def limits(rx, program, spm):
+    """firmware.therapy.limits.validate; its PumpError comes back as conn.PumpError (same code, message)."""
+    from firmware.errors import PumpError as FirmwareError
+    from firmware.therapy.limits import validate
+
+    try:
+        return validate(rx, program, spm=spm)
+    except FirmwareError as e:
+        raise conn.PumpError(e.code, e.msg) from None
