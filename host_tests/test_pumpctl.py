@@ -241,7 +241,9 @@ def test_above_a_soft_limit_needs_override(capsys):
     rc, out, err = run(capsys, "--state", state, "program", rx, "--yes", "--pin", "1234")
     assert rc == 1 and "\nE_CONFIRM: above a soft limit: daily dose 7.0 mg" in err
     assert status(capsys, state)["mode"] == "none"
-    rc, out, err = run(capsys, "--state", state, "program", rx, "--yes", "--pin", "1234", "--override")
+    rc, out, err = run(
+        capsys, "--state", state, "program", rx, "--yes", "--pin", "1234", "--override", "--start"
+    )
     assert rc == 0, err
     assert "warning         daily dose 7.0 mg is above the soft max_daily 5.0 mg" in out
     assert status(capsys, state)["rate_ml_day"] == 0.7
