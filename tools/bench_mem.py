@@ -46,6 +46,8 @@ def main(days, rate):
     out = {
         "heap_total": heap_total,
         "free_after_boot": free_after_boot,
+        "used_after_boot": heap_total - free_after_boot,
+        "highest_used_live": heap_total - low_live,
         "firmware_alloc_after_boot": alloc_boot,
         "trend_bytes": t.nbytes() if t is not None else None,
         "trend_capacity_samples": t.capacity if t is not None else None,
