@@ -2,6 +2,7 @@
 
 import gc
 import json
+import sys
 
 from boards import sim as simboard
 from firmware import app, jsonout
@@ -9,7 +10,8 @@ from firmware import app, jsonout
 
 class Kit:
     def __init__(self, json_mode=True):
-        gc.collect()  # many pumps per test: the port's 512 KB heap must not fragment
+        if sys.implementation.name == "micropython":
+            gc.collect()  # many pumps per test: the port's 512 KB heap must not fragment
         self.board = simboard.Board()
         self.pump, self.sh = app.build(self.board)
         self.events = []
@@ -76,8 +78,19 @@ def finite(v):
     return True
 
 
+def canon(v):
+    """A comparable form of a reply value: dicts as sorted pairs, Dec as its numbers (no JSON text)."""
+    if isinstance(v, dict):
+        return tuple(sorted((k, canon(x)) for k, x in v.items()))
+    if isinstance(v, (list, tuple)):
+        return tuple(canon(x) for x in v)
+    if isinstance(v, jsonout.Dec):
+        return ("Dec", v.value, v.scale)
+    return v
+
+
 def snapshot(kit):
-    """Everything a refused line must leave alone (SPEC 9), as one comparable string.
+    """Everything a refused line must leave alone (SPEC 9), as one comparable tuple.
 
     Status without the clock, the prescription (through the registry's own
     `rx`, if registered), alarms, the auth state without the failed-login
@@ -87,22 +100,22 @@ def snapshot(kit):
     st = dict(sh.commands["status"].fn(sh, []))
     st.pop("clock", None)
     st.pop("text", None)
-    parts = [jsonout.encode(st)]
+    parts = [canon(st)]
     rx = sh.commands.get("rx")
     if rx is not None and kit.pump.therapy is not None:
         d = dict(rx.fn(sh, []))
         d.pop("text", None)
-        parts.append(jsonout.encode(d))
+        parts.append(canon(d))
     a = kit.pump.auth
     snap = dict(a.snapshot())
     snap.pop("failures")
     snap.pop("lock_until")
     snap["last_ms"] = a.last_ms
-    parts.append(jsonout.encode(snap))
-    parts.append(jsonout.encode([al.fields(str) for al in kit.pump.alarms.items]))
-    parts.append(str(sh.role) + str(sh.json))
-    parts.append(str(len([e for e in kit.events if e[0] != "login_failed"])))
+    parts.append(canon(snap))
+    parts.append(canon([al.fields(str) for al in kit.pump.alarms.items]))
+    parts.append((sh.role, sh.json))
+    parts.append(len([e for e in kit.events if e[0] != "login_failed"]))
     log = kit.pump.log
     if log is not None and hasattr(log, "__len__"):
-        parts.append(str(len(log) - kit.count("login_failed")))
-    return "\n".join(parts)
+        parts.append(len(log) - kit.count("login_failed"))
+    return tuple(parts)
