@@ -96,7 +96,9 @@ def cmd_stop(sh, words):
     if words:
         raise PumpError(E_SYNTAX, "usage: stop (no arguments)")
     p = sh.pump
-    if p.state == RUNNING or p.engine.running():
+    # suspended (held by the pump, e.g. DOSE_CAP) would resume by itself: a person's
+    # stop makes it stay stopped; a prime or calibration runs the motor while stopped
+    if p.state in (RUNNING, SUSPENDED) or p.engine.running():
         p.stop("stop")
     return {"state": p.state}
 

@@ -193,3 +193,15 @@ def test_json_check_refuses_nan_and_infinity():
             caught = True
         assert caught, bad
     assert check_json('{"ok": true, "x": "NaN Infinity"}')["x"] == "NaN Infinity"
+
+
+def test_stop_holds_a_suspended_pump_and_a_running_motor():
+    k = Kit()
+    k.pump.set_basal(20000, "continuous")
+    k.pump.start()
+    k.pump.stop("dose_cap", state="suspended")  # held by the pump: would resume by itself
+    assert k.js("stop")["state"] == "stopped"
+    assert k.count("stop") == 1
+    # a stopped pump whose motor runs (priming) is stopped too
+    k.pump.engine.start()
+    assert k.js("stop")["ok"] and not k.pump.engine.running()
