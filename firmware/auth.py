@@ -128,7 +128,12 @@ class Auth:
 
     def locked_ms(self):
         """Milliseconds of lockout left (0: login open)."""
-        left = self.lock_until - self._pump.pump_ms()
+        now = self._pump.pump_ms()
+        left = self.lock_until - now
+        if left > LOCK_MS:
+            # a restored lock beyond one lock period is damaged: hold it no longer than one
+            self.lock_until = now + LOCK_MS
+            left = LOCK_MS
         return left if left > 0 else 0
 
     def _check_lock(self):

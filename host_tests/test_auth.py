@@ -191,3 +191,13 @@ def test_no_urandom_falls_back_to_distinct_salts():
     s1 = a.salt
     a.change_pin("1234", "5555")
     assert a.salt != s1 and len(a.salt) == 16
+
+
+def test_a_damaged_lock_lasts_one_period_at_most():
+    k = Kit()
+    saved = k.pump.auth.snapshot()
+    saved["lock_until"] = 10**15
+    assert k.pump.auth.restore(saved)
+    assert k.code("login clinician 1234") == E_LOCKED
+    k.advance_ms(15 * MIN)
+    assert k.login()["ok"]
