@@ -65,7 +65,7 @@ class Console:
                     self._write("\b \b")
                 continue
             if b == 13 or (b == 10 and not self._cr):
-                self._write("\r\n")
+                self._write("\n")  # the boards' sys.stdout turns LF into CRLF itself
             elif 32 <= b < 127 or b == 9:
                 self._write(chr(b))
             self._cr = b == 13

@@ -102,7 +102,7 @@ def test_json_mode_writes_only_prompts_and_replies():
 def test_human_mode_echoes_and_edits():
     k, b, out = _serve(b"statuz\x7fs\r\n")
     _stopped_safely(k, b)
-    assert "statuz\b \bs\r\n" in out and "\r\n\r\n" not in out  # CRLF echoes one line end
+    assert "statuz\b \bs\n" in out and "\n\n" not in out  # CRLF echoes one line end
     assert "state: running" in out and out.count("pump> ") == 2
     assert out.rstrip().endswith("pump stopped; REPL free")
 
