@@ -71,6 +71,20 @@ def _entries(raw):
     return out
 
 
+def _last_seq(raw):
+    # from the end: a boot reads one line per segment, not the whole log
+    end = len(raw)
+    while end > 0:
+        start = raw.rfind(b"\n", 0, end - 1) + 1 if end > 1 else 0
+        line = raw[start:end].rstrip(b"\n")
+        if line:
+            e = decode_line(line)
+            if e is not None:
+                return e[0]
+        end = start
+    return None
+
+
 class EventLog:
     def __init__(self, fs, pump, segments=4, segment_bytes=4096):
         self._fs = fs
@@ -92,12 +106,7 @@ class EventLog:
             raw = self._fs.read(PREFIX + str(i))
             if not raw:
                 continue
-            last = None
-            for line in raw.split(b"\n"):
-                if line:
-                    e = decode_line(line)
-                    if e is not None:
-                        last = e[0]
+            last = _last_seq(raw)
             if last is not None and last > best:
                 best = last
                 self._cur = i

@@ -53,20 +53,23 @@ class FaultFs:
     def used(self):
         return sum(len(d) for d in self.files.values())
 
-    def _put(self, name, old, data):
-        # write what fits; a full filesystem fails like littlefs: ENOSPC
+    def _put(self, name, data):
+        # grow the file in place (a bytearray): rebuilding it per append fragments
+        # the micropython test heap over weeks of simulated writes
+        buf = self.files[name]
+        if not isinstance(buf, bytearray):  # a test put bytes there by hand
+            buf = self.files[name] = bytearray(buf)
         room = None
         if self.capacity is not None:
-            room = self.capacity - (self.used() - len(self.files.get(name, b"")))
-        if room is not None and len(old) + len(data) > room:
-            keep = max(0, room - len(old))
-            self.files[name] = old + data[:keep]
+            room = self.capacity - (self.used() - len(buf))
+        if room is not None and len(buf) + len(data) > room:
+            buf.extend(data[: max(0, room - len(buf))])
             raise OSError(ENOSPC)
         if self._step("data", name):
             k = self.rng.below(len(data) + 1) if self.rng is not None else len(data) // 2
-            self.files[name] = old + data[:k]
+            buf.extend(data[:k])
             self._die()
-        self.files[name] = old + data
+        buf.extend(data)
 
     # ---- the firmware's calls ---------------------------------------------
 
@@ -77,17 +80,19 @@ class FaultFs:
 
     def write(self, name, data):
         if self._step("open", name):
-            self.files[name] = b""
+            self.files[name] = bytearray()
             self._die()
-        self.files[name] = b""
-        self._put(name, b"", bytes(data))
+        self.files[name] = bytearray()
+        self._put(name, data)
         if self._step("close", name):
             self._die()
 
     def append(self, name, data):
         if self._step("open", name):
             self._die()
-        self._put(name, self.files.get(name, b""), bytes(data))
+        if name not in self.files:
+            self.files[name] = bytearray()
+        self._put(name, data)
         if self._step("close", name):
             self._die()
 
