@@ -26,16 +26,18 @@ def total(records, now_ms):
     return s
 
 
-def peak(records, now_ms, current):
+def peak(records, now_ms, current, i=1):
+    """The largest field `i` of the records still in the window, and `current`."""
     prune(records, now_ms)
     m = current
     for r in records:
-        if r[1] > m:
-            m = r[1]
+        if len(r) > i and r[i] > m:
+            m = r[i]
     return m
 
 
 def bin_slack(max_rate):
     """Steps one ledger bin can hold at `max_rate`: the ledger's 24 h sums span up to one
-    bin more than 24 h, so the basal's own steady state reads that much over its daily dose."""
-    return (max_rate * BIN_MS + 86400000 - 1) // 86400000 + 1
+    bin more than 24 h, so the basal's own steady state reads that much over its daily dose; plus
+    a few steps for the phase of the step train at the window's two ends and at each rate change."""
+    return (max_rate * BIN_MS + 86400000 - 1) // 86400000 + 3

@@ -47,7 +47,7 @@ class Therapy:
         self.ptm_times = []  # pump_ms of patient boluses given
         self.boluses = []  # [pump_ms, steps]: every bolus on top of the basal, for the cap
         self.excluded = []  # [pump_ms, steps]: priming and calibration, not given to the patient
-        self.cap_hist = []  # [pump_ms, daily steps] of programs confirmed
+        self.cap_hist = []  # [pump_ms it ended, daily steps, top rate] of programs replaced
         self.prog = None
         self.pending = None
         self.pending_warn = []
@@ -57,6 +57,10 @@ class Therapy:
         self.kind_info = {}
         self._bridge = None  # (old rate, steps) waiting for the pump to run
         self._timed = None  # [end pump_ms, rate on top] of a bolus that ends on time
+        # until this pump_ms the basal itself is watched against the cap: a reset's assumed
+        # steps or a clock change are in the window
+        self._doubt_until = 0
+        self._wall_off = None
         self._applied = -1
         self._trial = None  # [next_ms, left, end_ms, started, start_total]
         self.trial_report = None
@@ -211,6 +215,11 @@ class Therapy:
             self._take(p, override)
         return self.status_line()
 
+    def _retire(self, now):
+        # the program being replaced still counts for the cap while its delivery is in the window
+        if self.prog is not None:
+            self.cap_hist.append([now, self.prog.daily_steps(), self.prog.max_rate()])
+
     def _check_window(self, p, spm):
         # a new program may not make the basal cross the cap with the boluses still in the window
         now = self.pump.pump_ms()
@@ -240,9 +249,9 @@ class Therapy:
         pump = self.pump
         now = pump.pump_ms()
         self._cancel_budget("program_change")
+        self._retire(now)
         self.prog = p
         self._applied = -1
-        self.cap_hist.append([now, p.daily_steps()])
         self._trial = None
         self.trial_report = None
         if p.mode == "trial":
@@ -508,8 +517,8 @@ class Therapy:
         old_rate = self.pump.basal
         self.conc = c
         if self.prog is not None:
+            self._retire(self.pump.pump_ms())
             self.prog = build(self.prog.words, c, self.pump.steps_per_ml)
-            self.cap_hist.append([self.pump.pump_ms(), self.prog.daily_steps()])
         self._cancel_budget("concentration")
         steps = steps_of("nl", self.catheter_nl, 1, self.pump.steps_per_ml)
         self.pump.basal = self._scheduled()
@@ -570,9 +579,16 @@ class Therapy:
 
     def _guard(self, pump):
         now = pump.pump_ms()
+        off = pump.wall() - now // 1000
+        if self._wall_off is not None and (off - self._wall_off > 1 or self._wall_off - off > 1):
+            self._doubt_until = now + cap.WINDOW_MS  # `time set` may repeat a time-of-day step
+        self._wall_off = off
+        if pump.state == RUNNING and now >= self._doubt_until:
+            return  # bolus admission alone keeps every window within the cap
         c = self.cap_steps()
         counted = pump.ledger.counted_24h(now) - cap.total(self.excluded, now)
-        slack = cap.bin_slack(self.prog.max_rate())
+        # the ledger's oldest bin may hold basal from before the window, at any rate the window ran
+        slack = cap.bin_slack(cap.peak(self.cap_hist, now, self.prog.max_rate(), 2))
         if pump.state == RUNNING and counted > c + slack:
             self._cancel_budget("dose_cap")
             pump.stop("dose_cap", state=SUSPENDED)
@@ -702,6 +718,8 @@ class Therapy:
 
     def _after_reset(self, assumed):
         now = self.pump.pump_ms()
+        if assumed > 0:
+            self._doubt_until = now + cap.WINDOW_MS
         self._cancel_budget("reset")
         self._bridge = None
         self.pending = None
@@ -776,6 +794,7 @@ class Acct:
             "cap": [list(b) for b in t.cap_hist],
             "trial": list(t._trial) if t._trial else [],
             "capped": 1 if t.capped else 0,
+            "doubt": t._doubt_until,
         }
 
     def restore(self, d):
@@ -786,6 +805,7 @@ class Acct:
         t.cap_hist = [list(b) for b in d["cap"]]
         t._trial = list(d["trial"]) if d["trial"] and t.prog is not None else None
         t.capped = bool(d["capped"])
+        t._doubt_until = d.get("doubt", 0)
 
 
 def _iso(t):
