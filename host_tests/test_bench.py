@@ -13,7 +13,8 @@ from tools import bench
 
 def test_quick_bench_writes_every_figure_it_prints():
     out = os.path.join(tempfile.mkdtemp(), "results.json")
-    rc = bench.main(["--quick", "--out", out])
+    # the other areas' measure() are theirs to time; here only the bench's own figures
+    rc = bench.main(["--quick", "--only-own", "--out", out])
     with open(out) as f:
         res = json.load(f)
     assert rc == (1 if res["errors"] else 0)
@@ -38,9 +39,31 @@ def test_quick_bench_writes_every_figure_it_prints():
         assert m["error"] and m["min_heap_kb"] > 256
         at = m["at_twice_min_heap"]
         assert 0 < at["lowest_free_live"] <= at["heap_total"] and at["trend_bytes"] > 0
-    # every other area is either measured or listed as unavailable, never silently absent
-    for name, _mod in bench.OTHERS:
-        assert (name in figs) != (name in res["unavailable"]), name
+    assert res["unavailable"] == []
+
+
+def test_other_areas_measured_when_present_listed_when_absent_errors_kept():
+    import sys
+    import types
+
+    ok = types.ModuleType("bench_fake_ok")
+    ok.measure = lambda quick=False: {"figure": 42, "quick": quick}  # type: ignore[attr-defined]
+    bad = types.ModuleType("bench_fake_bad")
+
+    def boom():
+        raise ValueError("no rig")
+
+    bad.measure = boom  # type: ignore[attr-defined]
+    sys.modules["bench_fake_ok"] = ok
+    sys.modules["bench_fake_bad"] = bad
+    try:
+        areas = (("ok", "bench_fake_ok"), ("bad", "bench_fake_bad"), ("absent", "tools.bench_no_such_area"))
+        got, missing = bench.others(True, areas)
+    finally:
+        del sys.modules["bench_fake_ok"], sys.modules["bench_fake_bad"]
+    assert got["ok"] == {"figure": 42, "quick": True}
+    assert got["bad"]["error"] == "ValueError: no rig"
+    assert missing == ["absent"]
 
 
 def test_table_prints_nested_figures_and_unavailable():

@@ -118,10 +118,10 @@ def memory(quick):
     return out
 
 
-def others(quick):
+def others(quick, areas=OTHERS):
     got = {}
     missing = []
-    for name, mod in OTHERS:
+    for name, mod in areas:
         try:
             m = importlib.import_module(mod)
         except ImportError:
@@ -144,7 +144,7 @@ def _takes_quick(fn):
         return False
 
 
-def run(quick=False):
+def run(quick=False, areas=OTHERS):
     results = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "quick": quick,
@@ -161,7 +161,7 @@ def run(quick=False):
         except Exception as e:
             results["errors"][name] = "%s: %s" % (type(e).__name__, e)
         _progress(name, time.perf_counter() - t0)
-    got, missing = others(quick)
+    got, missing = others(quick, areas)
     results["figures"].update(got)
     results["unavailable"] = missing
     return results
@@ -202,8 +202,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="bench")
     p.add_argument("--quick", action="store_true", help="tiny run (structure only, not figures)")
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results.json"))
+    p.add_argument("--only-own", action="store_true", help="skip the other areas' measure()")
     args = p.parse_args(argv)
-    results = run(quick=args.quick)
+    results = run(quick=args.quick, areas=() if args.only_own else OTHERS)
     print(table(results))
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
