@@ -42,3 +42,19 @@ def test_deploy_failure_is_a_nonzero_exit(capsys):
 def test_deploy_to_the_simulator_is_refused(capsys):
     rc = cli.main(["deploy"])
     assert rc == 1 and capsys.readouterr().err.startswith("E_SYNTAX: deploy needs a board")
+
+
+def test_pumpctl_deploy_reaches_the_real_deploy_with_its_port(capsys):
+    from tools import deploy
+
+    calls = []
+    real = deploy.deploy
+    deploy.deploy = lambda port, quiet=False, reset=True, check=True: (
+        calls.append((port, reset)) or {"ok": True}
+    )
+    try:
+        rc = cli.main(["--port", "socket://127.0.0.1:2217", "deploy", "--no-reset"])
+    finally:
+        deploy.deploy = real
+    assert rc == 0
+    assert calls == [("socket://127.0.0.1:2217", False)]
