@@ -47,6 +47,11 @@ def fmt_duration(ms):
     raise ValueError("duration not a whole number of seconds")
 
 
+def human_span(ms):
+    h = ms / 3600000
+    return "%.1f h" % h if h < 48 else "%.1f d" % (h / 24)
+
+
 def sim_run(pump, ms, label="sim run"):
     """A long `sim run` in slices, with a progress bar; the same virtual time as one call."""
     if ms <= 3600000:
@@ -59,8 +64,8 @@ def sim_run(pump, ms, label="sim run"):
         n = min(step, ms - done)
         pump.call("sim run " + fmt_duration(n))
         done += n
-        bar.update(done, fmt_duration(done // 60000 * 60000) if done >= 60000 else "")
-    bar.finish()
+        bar.update(done, "%s of %s" % (human_span(done), human_span(ms)))
+    bar.finish("%s of %s" % (human_span(ms), human_span(ms)))
     return {"ok": True, "ran_ms": ms}
 
 
