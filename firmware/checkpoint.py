@@ -35,6 +35,7 @@ FIX_LEN = struct.calcsize(_FIX)
 _BINS = "<%di" % NBINS
 BINS_LEN = struct.calcsize(_BINS)
 REVIEW_EVERY = 60  # checkpoints between checks that rx still matches RAM
+SLACK_MS = 1000  # how late the main loop may come; the simulator lands a step on next_due_ms()
 
 
 def persisted(pump, cls):
@@ -176,9 +177,9 @@ class Checkpoint:
         self.bins_bin = None  # the ledger bin current when `bins` was last written
         self._extra = None  # services saved with every checkpoint (found once, after boot)
         self._pump = pump
-        # the loop may reach us up to one sampling period late: save that much early,
-        # so no gap between checkpoints exceeds the interval recovery counts
-        self._slack = getattr(pump.board, "sample_ms", 0)
+        # the main loop may reach us a little late: save that much early, so no
+        # gap between checkpoints exceeds the interval recovery counts
+        self._slack = SLACK_MS
         self._last_ms = 0
         self._due = False
         self._rx_dirty = False
@@ -208,6 +209,12 @@ class Checkpoint:
             if pump.pump_ms() - self._last_ms + self._slack < every:
                 return
         self.save()
+
+    def next_due_ms(self):
+        """Milliseconds until the next checkpoint falls due while delivering, else None."""
+        if not self.enabled or not self._pump.engine.running():
+            return None
+        return self._last_ms + self.interval_ms - self._slack - self._pump.pump_ms()
 
     def save(self, flags=0):
         """Write the checkpoint now; True if it reached flash."""

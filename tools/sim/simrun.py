@@ -88,7 +88,12 @@ class Simulator:
 
     def _next_event_ms(self):
         f = getattr(self.pump.therapy, "next_event_ms", None)
-        return f() if f is not None else None
+        t = f() if f is not None else None
+        # land a step on the checkpoint's due time, as a board's 10 ms loop would
+        c = self.pump.store.next_due_ms() if self.pump.store is not None else None
+        if c is not None and c > 0 and (t is None or t <= 0 or c < t):
+            return c
+        return t
 
     # ---- shell ------------------------------------------------------------
 
