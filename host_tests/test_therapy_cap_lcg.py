@@ -4,15 +4,22 @@ from rig import Lcg
 from therapy_prop import PREFIX, check, lcg_ops, session
 
 
-def test_seeded_sessions_never_cross_the_cap():
-    rng = Lcg(5)
-    worst = 0
-    for i in range(3):
-        ops = PREFIX + lcg_ops(rng, 40)
-        if i == 0:  # without resets the basal must never be held: only the boluses' refusal keeps the cap
-            ops = [op for op in ops if op[0] != "reset"]
-        worst = max(worst, session(ops))
-    assert worst > 0  # something was delivered, so the check had windows to judge
+def _ops(seed, resets=True):
+    ops = PREFIX + lcg_ops(Lcg(seed), 40)
+    return ops if resets else [op for op in ops if op[0] != "reset"]
+
+
+def test_seeded_session_without_resets():
+    # without resets the basal must never be held: only the boluses' refusal keeps the cap
+    assert session(_ops(5, resets=False)) > 0  # something was delivered: the check had windows to judge
+
+
+def test_seeded_session_with_resets():
+    assert session(_ops(6)) > 0
+
+
+def test_seeded_session_other_seed():
+    assert session(_ops(11)) > 0
 
 
 def test_check_catches_a_window_over_the_cap():

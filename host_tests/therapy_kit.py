@@ -6,12 +6,30 @@ from firmware import isotime
 from tools.sim import simrun
 
 DAY_MS = 86400000
+_n = [0]
+
+
+def _fresh_dir():
+    import os
+
+    _n[0] += 1
+    d = "/tmp/itpump_tkit_%d_%d" % (os.getpid() if hasattr(os, "getpid") else 0, _n[0])
+    try:
+        for f in os.listdir(d):
+            os.remove(d + "/" + f)
+    except OSError:
+        pass
+    return d
 
 
 class TKit:
     def __init__(self, start="2026-01-01T00:00:00", drug="morphine", conc="10mg/mL"):
-        self.sim = simrun.Simulator({"start": isotime.parse(start), "seed": 1, "state": None})
-        self.events = []
+        import gc
+
+        gc.collect()  # a whole firmware per test: start each from a clean heap (512 KB on micropython)
+        # records on disk, not in RAM: the RAM filesystem's growing appends fragment micropython's heap
+        self.sim = simrun.Simulator({"start": isotime.parse(start), "seed": 1, "state": _fresh_dir()})
+        self.counts = {}  # event name -> how many (a list of every event would fill the heap over days)
         self._wire()
         if drug:
             self.ok("rx drug %s %s" % (drug, conc))
@@ -25,7 +43,7 @@ class TKit:
         self.login()
 
     def _on_event(self, name, fields):
-        self.events.append((name, fields))
+        self.counts[name] = self.counts.get(name, 0) + 1
 
     def login(self):
         r = json.loads(self.sh.handle(b"login clinician 1234"))
@@ -60,4 +78,4 @@ class TKit:
         self._wire()
 
     def count(self, name):
-        return len([e for e in self.events if e[0] == name])
+        return self.counts.get(name, 0)

@@ -13,10 +13,12 @@ SAMPLE_MS = 300000
 
 
 def session(ops):
+    """Run the ops; returns the largest window total seen (asserting each one as it goes)."""
     k = TKit()
     k.ok("ptm set dose=0.2mg lockout=30m max=6")
     hard = k.t.drug.max_daily * k.pump.steps_per_ml // k.t.conc
-    hist = [(k.pump.pump_ms(), k.steps(), hard)]
+    win = Window(hard)
+    win.add(k.pump.pump_ms(), k.steps(), hard)
     last_reset = -2 * DAY_MS
     for op in ops:
         _apply(k, op)
@@ -34,8 +36,36 @@ def session(ops):
                     "suspended with no reset in the window"
                 )
             c = k.t.cap_steps() if k.t.prog is not None else hard
-            hist.append((k.pump.pump_ms(), k.steps(), c))
-    return check(hist, hard)
+            win.add(k.pump.pump_ms(), k.steps(), c)
+    return win.worst
+
+
+class Window:
+    """Samples of the last 24 h in a fixed ring (a growing list fragments micropython's heap)."""
+
+    N = 512
+
+    def __init__(self, hard):
+        self.hard = hard
+        self.ts = [0] * self.N
+        self.ss = [0] * self.N
+        self.head = 0  # oldest sample
+        self.n = 0
+        self.worst = 0
+
+    def add(self, t, s, c):
+        assert self.n < self.N, "more samples in 24 h than the ring holds"
+        i = (self.head + self.n) % self.N
+        self.ts[i] = t
+        self.ss[i] = s
+        self.n += 1
+        while t - self.ts[self.head] > DAY_MS:
+            self.head = (self.head + 1) % self.N
+            self.n -= 1
+        d = s - self.ss[self.head]
+        assert d <= c, "window ending %d ms holds %d steps, cap %d" % (t, d, c)
+        assert d <= self.hard, "window ending %d ms holds %d steps, hard %d" % (t, d, self.hard)
+        self.worst = d if d > self.worst else self.worst
 
 
 def _apply(k, op):
@@ -54,18 +84,11 @@ def _apply(k, op):
 
 
 def check(hist, hard):
-    """Largest window total seen; asserts every window within its cap and the hard limit."""
-    j = 0
-    worst = 0
-    for i in range(len(hist)):
-        t, s, c = hist[i]
-        while t - hist[j][0] > DAY_MS:
-            j += 1
-        d = s - hist[j][1]
-        assert d <= c, "window ending %d ms holds %d steps, cap %d" % (t, d, c)
-        assert d <= hard, "window ending %d ms holds %d steps, hard %d" % (t, d, hard)
-        worst = d if d > worst else worst
-    return worst
+    """Every window of (time, steps, cap) samples; returns the largest total."""
+    w = Window(hard)
+    for t, st, c in hist:
+        w.add(t, st, c)
+    return w.worst
 
 
 # a day at a high basal first, so the boluses that follow meet a full window
