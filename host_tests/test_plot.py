@@ -74,3 +74,8 @@ def test_png_summary_refuses_other_files():
         raise AssertionError("no error")
     except ValueError as e:
         assert "not a PNG" in str(e)
+
+
+def test_rolling_mean_smooths_whole_steps():
+    assert plot.rolling_mean([2, 3, 3, 2, 3, 3], 3) == [2.0, 2.5, 8 / 3, 8 / 3, 8 / 3, 8 / 3]
+    assert plot.rolling_mean([], 60) == []

@@ -72,6 +72,18 @@ def series(samples, meta):
     }
 
 
+def rolling_mean(values, n):
+    """Mean of the last n values at each point (fewer at the start)."""
+    out = []
+    total = 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= n:
+            total -= values[i - n]
+        out.append(total / min(i + 1, n))
+    return out
+
+
 def draw(samples, meta, path):
     """Write the PNG; returns a summary (series and their point counts, alarms, a note)."""
     import matplotlib
@@ -84,7 +96,7 @@ def draw(samples, meta, path):
     fig, axes = plt.subplots(4, 1, figsize=(10, 9), sharex=True)
     labels = (
         ("rate_ml_day", "delivery rate (mL/day)"),
-        ("cumulative_ml", "cumulative volume (mL)"),
+        ("cumulative_ml", "delivered since the\nfirst sample (mL)"),
         ("pressure_kpa", "line pressure (kPa)"),
         ("reservoir_ml", "reservoir (mL)"),
     )
@@ -93,7 +105,12 @@ def draw(samples, meta, path):
         ax.set_ylabel(label, fontsize=8)
         ax.grid(True, alpha=0.3)
         known = [v for v in cols[key] if not math.isnan(v)]
-        if cols["t"]:
+        if cols["t"] and key == "rate_ml_day":
+            # whole steps per minute make the raw rate a comb at low flow: show it faint, the hour's mean bold
+            ax.step(cols["t"], cols[key], where="post", label="per minute", linewidth=0.5, alpha=0.35)
+            ax.plot(cols["t"], rolling_mean(cols[key], 60), label="mean of the last hour", linewidth=1.5)
+            ax.legend(fontsize=6, loc="lower right")
+        elif cols["t"]:
             ax.step(cols["t"], cols[key], where="post", label=key, linewidth=1)
         drawn[key] = len(known)
         if cols["t"] and not known:
