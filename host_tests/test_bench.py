@@ -28,6 +28,7 @@ def test_quick_bench_writes_every_figure_it_prints():
         assert t["ticks"] == 20000
     s = figs["sim_speed"]
     assert s["days"] == 1 and s["wall_s"] > 0 and s["sim_s_per_wall_s"] > 0
+    assert s["cpu_s"] is None or 0 <= s["cpu_s"] <= s["wall_s"] + 0.05
     # the run it timed really delivered the program (1 mL/day at 20,000 steps/mL)
     assert abs(s["delivered_total_steps"] - s["expected_steps"]) <= 1
     m = figs["memory"]

@@ -115,6 +115,9 @@ class SimLink(_Link):
             bufsize=0,
         )
 
+    def pid(self):
+        return self._p.pid
+
     def _write(self, data):
         assert self._p.stdin is not None
         self._p.stdin.write(data)
