@@ -229,7 +229,8 @@ def register(sh):
 
 def attach(pump, shell):
     """Create the therapy service and its commands (app.build calls this)."""
-    from firmware.therapy.service import Acct, Therapy
+    from firmware.therapy.service import Therapy
+    from firmware.therapy.state import Acct
 
     t = Therapy(pump)
     pump.therapy = t

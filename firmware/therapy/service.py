@@ -15,9 +15,9 @@ pump could have delivered in `ms` at its fastest programmed rate.
 
 from firmware.errors import E_CONFIRM, E_LIMIT, E_STATE, PumpError
 from firmware.pump import RUNNING, STOPPED, SUSPENDED
-from firmware.therapy import cap, druglib, limits
+from firmware.therapy import boluses, cap, druglib, limits, report, state
 from firmware.therapy.program import DAY, build, win_rate
-from firmware.therapy.units import dose_dec, ml_dec, parse_conc, show, steps_ng, steps_nl, steps_of
+from firmware.therapy.units import dose_dec, ml_dec, parse_conc, show, steps_ng, steps_nl
 
 DAY_MS = 86400000
 TIMED = ("bolus", "ptm", "trial")  # ride on the basal for a set time; the others run a step budget
@@ -388,145 +388,29 @@ class Therapy:
 
     def bolus(self, amount, dur_s, override, kind="bolus"):
         """A bolus now on top of the basal: exact size from the engine's step budget."""
-        self.need_drug()
-        spm = self.pump.steps_per_ml
-        k, v = amount
-        from firmware.therapy.units import ng_of
-
-        ng = ng_of(k, v, self.conc)
-        steps = steps_of(k, v, self.conc, spm)
-        warn = limits.check_bolus(
-            ng, steps, dur_s, self.drug, self.pl, self.soft_bolus, self.conc, self.unit, spm
-        )
-        self._need_running(kind)
-        if warn and not override:
-            raise PumpError(E_CONFIRM, warn + "; bolus DOSE override to give it")
-        self._admit(steps, kind)
-        self._start_bolus(kind, steps, dur_s, ng)
-        return {"bolus": dose_dec(ng, self.unit), "dose_unit": self.unit, "steps": steps, "over_s": dur_s}
-
-    def _start_bolus(self, kind, steps, dur_s, ng):
-        now = self.pump.pump_ms()
-        basal = self.pump.basal
-        self.boluses.append([now, steps])
-        self._start_timed(kind, steps, dur_s, basal, {"ng": ng, "steps": steps})
+        return boluses.bolus(self, amount, dur_s, override, kind)
 
     def patient_bolus(self, source="shell"):
         """The patient's bolus (`ptm` or the button): same checks, same log, whichever asked."""
-        try:
-            out = self._ptm()
-        except PumpError as e:
-            if source != "shell":  # a refused shell line changes nothing; the shell answers it
-                self.pump.event("ptm_refused", source=source, code=e.code, why=e.msg)
-            raise
-        self.pump.event("ptm_given", source=source, steps=out["steps"])
-        return out
-
-    def _ptm(self):
-        self.need_drug()
-        if not self.ptm_dose:
-            raise PumpError(E_STATE, "patient bolus not set up; ptm set dose= lockout= max=")
-        self._need_running("patient bolus")
-        now = self.pump.pump_ms()
-        self.ptm_times = [t for t in self.ptm_times if now - t < DAY_MS]
-        if self.ptm_times and now - self.ptm_times[-1] < self.ptm_lockout * 1000:
-            left = (self.ptm_lockout * 1000 - (now - self.ptm_times[-1]) + 999) // 1000
-            raise PumpError(E_STATE, "patient bolus locked out for %d s more" % left)
-        if len(self.ptm_times) >= self.ptm_max:
-            raise PumpError(E_LIMIT, "patient bolus maximum %d per 24 h reached" % self.ptm_max)
-        spm = self.pump.steps_per_ml
-        steps = steps_of("ng", self.ptm_dose, self.conc, spm)
-        limits.check_bolus(
-            self.ptm_dose,
-            steps,
-            self.ptm_over,
-            self.drug,
-            self.pl,
-            self.drug.max_bolus,
-            self.conc,
-            self.unit,
-            spm,
-        )
-        self._admit(steps, "patient bolus")
-        self.ptm_times.append(now)
-        self._start_bolus("ptm", steps, self.ptm_over, self.ptm_dose)
-        return {
-            "ptm": dose_dec(self.ptm_dose, self.unit),
-            "dose_unit": self.unit,
-            "steps": steps,
-            "left_24h": self.ptm_max - len(self.ptm_times),
-        }
+        return boluses.patient_bolus(self, source)
 
     def set_ptm(self, dose_ng, lockout_s, count, over_s, override):
-        self.need_drug()
-        spm = self.pump.steps_per_ml
-        steps = steps_of("ng", dose_ng, self.conc, spm)
-        warn = limits.check_bolus(
-            dose_ng, steps, over_s, self.drug, self.pl, self.soft_bolus, self.conc, self.unit, spm
-        )
-        if warn and not override:
-            raise PumpError(E_CONFIRM, warn + "; ptm set ... override to accept")
-        self.ptm_dose, self.ptm_lockout, self.ptm_max, self.ptm_over = dose_ng, lockout_s, count, over_s
-        self.pump.event("ptm_set", dose=dose_ng, lockout=lockout_s, max=count)
+        return boluses.set_ptm(self, dose_ng, lockout_s, count, over_s, override)
 
     def prime(self, nl):
-        limits.check_prime(nl, self.pl)
-        if self.pump.state != STOPPED or self.pump.engine.running():
-            raise PumpError(E_STATE, "priming needs a stopped pump")
-        steps = steps_of("nl", nl, 1, self.pump.steps_per_ml)
-        self._budget_alone("prime", steps)
-        return {"prime_ml": ml_dec(nl), "steps": steps}
+        return boluses.prime(self, nl)
 
     def calibrate_begin(self, steps):
-        if self.pump.state != STOPPED or self.pump.engine.running():
-            raise PumpError(E_STATE, "calibration needs a stopped pump")
-        self._budget_alone("calibrate", steps)
-        self.cal_steps = steps
-        return {"calibrate_steps": steps}
-
-    def _budget_alone(self, kind, steps):
-        # on a stopped pump: the engine runs this budget at its top speed, then stops
-        eng = self.pump.engine
-        self.excluded.append([self.pump.pump_ms(), steps])
-        self._run_budget(kind, eng.max_rate(), steps, 0, {"steps": steps})
-        eng.start()
+        return boluses.calibrate_begin(self, steps)
 
     # ---- refill hook --------------------------------------------------------
 
     def check_concentration(self, new_conc):
         """Raise PumpError if `new_conc` (ng/mL, or text like '2mg/mL') cannot be taken; else its ng/mL."""
-        self.need_drug()
-        if isinstance(new_conc, str):
-            c = parse_conc(new_conc)[0]
-        elif isinstance(new_conc, tuple):
-            c = new_conc[0]  # (ng/mL, unit) from units.parse_conc; the dose unit stays the prescription's
-        else:
-            c = int(new_conc)
-        limits.check_conc(self.drug, c, self.unit)
-        if self.prog is not None:
-            p = build(self.prog.words, c, self.pump.steps_per_ml)
-            limits.check_program(
-                p, self.drug, self.pl, self.soft_daily, self.soft_bolus, c, self.unit, self.pump.steps_per_ml
-            )
-        return c
+        return boluses.check_concentration(self, new_conc)
 
     def concentration_changed(self, new_conc, bridge=True):
-        """The refill took a new concentration: the program is recomputed in volume for it and, with
-        `bridge`, the catheter volume of old drug goes first at the old volume rate."""
-        c = self.check_concentration(new_conc)
-        old_rate = self.pump.basal
-        self.conc = c
-        if self.prog is not None:
-            self._retire(self.pump.pump_ms())
-            self.prog = build(self.prog.words, c, self.pump.steps_per_ml)
-        self._cancel_budget("concentration")
-        steps = steps_of("nl", self.catheter_nl, 1, self.pump.steps_per_ml)
-        self.pump.basal = self._scheduled()
-        self._bridge = (old_rate, steps) if bridge and steps and old_rate else None
-        # with a bridge the new rate takes over when its budget ends; without, at once
-        self._applied = self.pump.basal if self._bridge else -1
-        self.pump.event("concentration", conc=c, bridge=bool(self._bridge))
-        self.service(self.pump)
+        return boluses.concentration_changed(self, new_conc, bridge)
 
     # ---- the main loop --------------------------------------------------------
 
@@ -642,61 +526,10 @@ class Therapy:
     # ---- status, persistence ----------------------------------------------
 
     def status(self, pump, d):
-        if self.drug is None:
-            return
-        spm = pump.steps_per_ml
-        now = pump.pump_ms()
-        d["dose_unit"] = self.unit
-        d["delivered_24h_dose"] = dose_dec(
-            steps_ng(pump.ledger.delivered_24h(now), self.conc, spm), self.unit
-        )
-        rate = pump.engine.rate() if pump.state == RUNNING else 0
-        d["rate_dose_day"] = dose_dec(steps_ng(rate, self.conc, spm), self.unit)
-        d["basal_ml_day"] = ml_dec(steps_nl(pump.basal, spm))
-        d["bolus"] = self.kind or None
-        d["ptm_24h"] = len([t for t in self.ptm_times if now - t < DAY_MS])
-        if self.prog is not None:
-            d["cap_24h_dose"] = dose_dec(steps_ng(self.cap_steps(), self.conc, spm), self.unit)
-        if self.trial_report is not None:
-            d["trial"] = self.trial_report
+        return report.status(self, pump, d)
 
     def prescription(self):
-        spm = self.pump.steps_per_ml
-        u = self.unit
-        rx = {
-            "drug": self.drug.name if self.drug else None,
-            "concentration": dose_dec(self.conc, u) if self.drug else None,
-            "concentration_unit": (u + "/mL") if self.drug else None,
-            "dose_unit": u if self.drug else None,
-            "program": " ".join(self.prog.words) if self.prog else None,
-            "mode": self.prog.name() if self.prog else "none",
-            "steps_per_ml": spm,
-            "catheter_ml": ml_dec(self.catheter_nl),
-            "patient": self.patient,
-            "changed_by": self.changed_by or None,
-            "changed_at": _iso(self.changed_at) if self.changed_at else None,
-            "reservoir_capacity_ml": ml_dec(self.capacity_nl),
-        }
-        if self.drug is not None:
-            rx["limits"] = {
-                "max_daily": dose_dec(self.soft_daily, u),
-                "max_bolus": dose_dec(self.soft_bolus, u),
-                "hard_max_daily": dose_dec(self.drug.max_daily, u),
-                "hard_max_bolus": dose_dec(self.drug.max_bolus, u),
-                "hard_max_conc": dose_dec(self.drug.max_conc, u),
-                "pump_max_rate_ml_day": ml_dec(self.pl.max_rate_nl),
-                "pump_max_bolus_ml": ml_dec(self.pl.max_bolus_nl),
-            }
-            rx["ptm"] = {
-                "dose": dose_dec(self.ptm_dose, u) if self.ptm_dose else None,
-                "lockout_s": self.ptm_lockout,
-                "max": self.ptm_max,
-                "over_s": self.ptm_over,
-            }
-            if self.prog is not None:
-                rx["daily_dose"] = dose_dec(limits.daily_ng(self.prog, self.conc, spm), u)
-                rx["daily_ml"] = ml_dec(limits.daily_nl(self.prog, spm))
-        return rx
+        return report.prescription(self)
 
     def worst_case_rate(self):
         """Fastest rate (steps/day) the program or a bolus in flight could run: the reset worst case."""
@@ -734,81 +567,7 @@ class Therapy:
         self.pump.event("therapy_reset", assumed=assumed)
 
     def snapshot(self):
-        return {
-            "v": 1,
-            "drug": self.drug.name if self.drug else "",
-            "conc": self.conc,
-            "unit": self.unit,
-            "soft": [self.soft_daily, self.soft_bolus],
-            "catheter_nl": self.catheter_nl,
-            "capacity_nl": self.capacity_nl,
-            "patient": self.patient,
-            "by": self.changed_by,
-            "at": self.changed_at,
-            "spm": self.pump.steps_per_ml,
-            "ptm": [self.ptm_dose, self.ptm_lockout, self.ptm_max, self.ptm_over],
-            "prog": list(self.prog.words) if self.prog else [],
-        }
+        return state.snapshot(self)
 
     def restore(self, d):
-        drug = druglib.load(d["drug"]) if d.get("drug") else None
-        prog = build(d["prog"], d["conc"], d["spm"]) if d["prog"] and drug else None
-        self.drug = drug
-        self.conc, self.unit = d["conc"], d["unit"]
-        self.soft_daily, self.soft_bolus = d["soft"]
-        self.catheter_nl, self.patient = d["catheter_nl"], d["patient"]
-        self.capacity_nl = d.get("capacity_nl", self.capacity_nl)
-        self.changed_by, self.changed_at = d["by"], d["at"]
-        self.pump.steps_per_ml = d["spm"]
-        self.ptm_dose, self.ptm_lockout, self.ptm_max, self.ptm_over = d["ptm"]
-        self.prog = prog
-        self._applied = -1
-        self.kind = ""
-        self.pump.mode = prog.name() if prog else "none"
-        self.pump.basal = self._scheduled() if prog else 0
-
-
-class Acct:
-    """The therapy's accounting, saved with every checkpoint: boluses, patient boluses,
-    priming, programs of the last 24 h (for the cap), a trial in progress. Times are pump ms."""
-
-    persist_key = "therapy_acct"
-    persist_class = "acct"
-
-    def __init__(self, therapy):
-        self._t = therapy
-
-    def service(self, pump):
-        pass
-
-    def snapshot(self):
-        t = self._t
-        now = t.pump.pump_ms()
-        for r in (t.boluses, t.excluded, t.cap_hist):
-            cap.prune(r, now)
-        t.ptm_times = [x for x in t.ptm_times if now - x < DAY_MS]
-        return {
-            "ptm": list(t.ptm_times),
-            "boluses": [list(b) for b in t.boluses],
-            "excluded": [list(b) for b in t.excluded],
-            "cap": [list(b) for b in t.cap_hist],
-            "trial": list(t._trial) if t._trial else [],
-            "capped": 1 if t.capped else 0,
-            "doubt": t._doubt_until,
-        }
-
-    def restore(self, d):
-        t = self._t
-        t.ptm_times = list(d["ptm"])
-        t.boluses = [list(b) for b in d["boluses"]]
-        t.excluded = [list(b) for b in d["excluded"]]
-        t.cap_hist = [list(b) for b in d["cap"]]
-        t._trial = list(d["trial"]) if d["trial"] and t.prog is not None else None
-        t.capped = bool(d["capped"])
-        t._doubt_until = d.get("doubt", 0)
-
-
-def _iso(t):
-    from firmware import isotime
-
-    return isotime.fmt(t)
+        state.restore(self, d)

@@ -1,0 +1,156 @@
+"""Boluses of every kind: clinician, patient (ptm), priming, calibration, and the refill's bridge.
+
+Functions of the therapy service `t` (firmware/therapy/service.py), which keeps the state; each
+checks everything first and changes nothing when it refuses.
+"""
+
+from firmware.errors import E_CONFIRM, E_LIMIT, E_STATE, PumpError
+from firmware.pump import STOPPED
+from firmware.therapy import limits
+from firmware.therapy.program import build
+from firmware.therapy.units import dose_dec, ml_dec, ng_of, parse_conc, steps_of
+
+DAY_MS = 86400000
+
+
+def bolus(t, amount, dur_s, override, kind="bolus"):
+    """A bolus now on top of the basal: exact size from the engine's step budget."""
+    t.need_drug()
+    spm = t.pump.steps_per_ml
+    k, v = amount
+
+    ng = ng_of(k, v, t.conc)
+    steps = steps_of(k, v, t.conc, spm)
+    warn = limits.check_bolus(ng, steps, dur_s, t.drug, t.pl, t.soft_bolus, t.conc, t.unit, spm)
+    t._need_running(kind)
+    if warn and not override:
+        raise PumpError(E_CONFIRM, warn + "; bolus DOSE override to give it")
+    t._admit(steps, kind)
+    _start_bolus(t, kind, steps, dur_s, ng)
+    return {"bolus": dose_dec(ng, t.unit), "dose_unit": t.unit, "steps": steps, "over_s": dur_s}
+
+
+def _start_bolus(t, kind, steps, dur_s, ng):
+    now = t.pump.pump_ms()
+    basal = t.pump.basal
+    t.boluses.append([now, steps])
+    t._start_timed(kind, steps, dur_s, basal, {"ng": ng, "steps": steps})
+
+
+def patient_bolus(t, source="shell"):
+    """The patient's bolus (`ptm` or the button): same checks, same log, whichever asked."""
+    try:
+        out = _ptm(t)
+    except PumpError as e:
+        if source != "shell":  # a refused shell line changes nothing; the shell answers it
+            t.pump.event("ptm_refused", source=source, code=e.code, why=e.msg)
+        raise
+    t.pump.event("ptm_given", source=source, steps=out["steps"])
+    return out
+
+
+def _ptm(t):
+    t.need_drug()
+    if not t.ptm_dose:
+        raise PumpError(E_STATE, "patient bolus not set up; ptm set dose= lockout= max=")
+    t._need_running("patient bolus")
+    now = t.pump.pump_ms()
+    t.ptm_times = [t for t in t.ptm_times if now - t < DAY_MS]
+    if t.ptm_times and now - t.ptm_times[-1] < t.ptm_lockout * 1000:
+        left = (t.ptm_lockout * 1000 - (now - t.ptm_times[-1]) + 999) // 1000
+        raise PumpError(E_STATE, "patient bolus locked out for %d s more" % left)
+    if len(t.ptm_times) >= t.ptm_max:
+        raise PumpError(E_LIMIT, "patient bolus maximum %d per 24 h reached" % t.ptm_max)
+    spm = t.pump.steps_per_ml
+    steps = steps_of("ng", t.ptm_dose, t.conc, spm)
+    limits.check_bolus(
+        t.ptm_dose,
+        steps,
+        t.ptm_over,
+        t.drug,
+        t.pl,
+        t.drug.max_bolus,
+        t.conc,
+        t.unit,
+        spm,
+    )
+    t._admit(steps, "patient bolus")
+    t.ptm_times.append(now)
+    _start_bolus(t, "ptm", steps, t.ptm_over, t.ptm_dose)
+    return {
+        "ptm": dose_dec(t.ptm_dose, t.unit),
+        "dose_unit": t.unit,
+        "steps": steps,
+        "left_24h": t.ptm_max - len(t.ptm_times),
+    }
+
+
+def set_ptm(t, dose_ng, lockout_s, count, over_s, override):
+    t.need_drug()
+    spm = t.pump.steps_per_ml
+    steps = steps_of("ng", dose_ng, t.conc, spm)
+    warn = limits.check_bolus(dose_ng, steps, over_s, t.drug, t.pl, t.soft_bolus, t.conc, t.unit, spm)
+    if warn and not override:
+        raise PumpError(E_CONFIRM, warn + "; ptm set ... override to accept")
+    t.ptm_dose, t.ptm_lockout, t.ptm_max, t.ptm_over = dose_ng, lockout_s, count, over_s
+    t.pump.event("ptm_set", dose=dose_ng, lockout=lockout_s, max=count)
+
+
+def prime(t, nl):
+    limits.check_prime(nl, t.pl)
+    if t.pump.state != STOPPED or t.pump.engine.running():
+        raise PumpError(E_STATE, "priming needs a stopped pump")
+    steps = steps_of("nl", nl, 1, t.pump.steps_per_ml)
+    _budget_alone(t, "prime", steps)
+    return {"prime_ml": ml_dec(nl), "steps": steps}
+
+
+def calibrate_begin(t, steps):
+    if t.pump.state != STOPPED or t.pump.engine.running():
+        raise PumpError(E_STATE, "calibration needs a stopped pump")
+    _budget_alone(t, "calibrate", steps)
+    t.cal_steps = steps
+    return {"calibrate_steps": steps}
+
+
+def _budget_alone(t, kind, steps):
+    # on a stopped pump: the engine runs this budget at its top speed, then stops
+    eng = t.pump.engine
+    t.excluded.append([t.pump.pump_ms(), steps])
+    t._run_budget(kind, eng.max_rate(), steps, 0, {"steps": steps})
+    eng.start()
+
+
+def check_concentration(t, new_conc):
+    """Raise PumpError if `new_conc` (ng/mL, or text like '2mg/mL') cannot be taken; else its ng/mL."""
+    t.need_drug()
+    if isinstance(new_conc, str):
+        c = parse_conc(new_conc)[0]
+    elif isinstance(new_conc, tuple):
+        c = new_conc[0]  # (ng/mL, unit) from units.parse_conc; the dose unit stays the prescription's
+    else:
+        c = int(new_conc)
+    limits.check_conc(t.drug, c, t.unit)
+    if t.prog is not None:
+        p = build(t.prog.words, c, t.pump.steps_per_ml)
+        limits.check_program(p, t.drug, t.pl, t.soft_daily, t.soft_bolus, c, t.unit, t.pump.steps_per_ml)
+    return c
+
+
+def concentration_changed(t, new_conc, bridge=True):
+    """The refill took a new concentration: the program is recomputed in volume for it and, with
+    `bridge`, the catheter volume of old drug goes first at the old volume rate."""
+    c = check_concentration(t, new_conc)
+    old_rate = t.pump.basal
+    t.conc = c
+    if t.prog is not None:
+        t._retire(t.pump.pump_ms())
+        t.prog = build(t.prog.words, c, t.pump.steps_per_ml)
+    t._cancel_budget("concentration")
+    steps = steps_of("nl", t.catheter_nl, 1, t.pump.steps_per_ml)
+    t.pump.basal = t._scheduled()
+    t._bridge = (old_rate, steps) if bridge and steps and old_rate else None
+    # with a bridge the new rate takes over when its budget ends; without, at once
+    t._applied = t.pump.basal if t._bridge else -1
+    t.pump.event("concentration", conc=c, bridge=bool(t._bridge))
+    t.service(t.pump)
