@@ -13,6 +13,11 @@ lets the basal resume under the program; `worst_case_steps(ms)` is what the
 pump could have delivered in `ms` at its fastest programmed rate.
 """
 
+try:
+    from typing import Any  # noqa: F401  (type comments below; absent on the boards)
+except ImportError:
+    pass
+
 from firmware.errors import E_CONFIRM, E_LIMIT, E_STATE, PumpError
 from firmware.pump import RUNNING, STOPPED, SUSPENDED
 from firmware.therapy import boluses, cap, druglib, limits, report, state
@@ -30,7 +35,7 @@ class Therapy:
     def __init__(self, pump):
         self.pump = pump
         self.pl = druglib.pump_limits()
-        self.drug = None
+        self.drug = None  # type: Any
         self.conc = 0
         self.unit = "mg"
         self.soft_daily = 0
@@ -48,22 +53,22 @@ class Therapy:
         self.boluses = []  # [pump_ms, steps]: every bolus on top of the basal, for the cap
         self.excluded = []  # [pump_ms, steps]: priming and calibration, not given to the patient
         self.cap_hist = []  # [pump_ms it ended, daily steps, top rate] of programs replaced
-        self.prog = None
-        self.pending = None
+        self.prog = None  # type: Any
+        self.pending = None  # type: Any
         self.pending_warn = []
         self.pending_spm = 0
         self.cal_steps = 0
         self.kind = ""  # what the engine's step budget is running now
         self.kind_info = {}
-        self._bridge = None  # (old rate, steps) waiting for the pump to run
-        self._timed = None  # [end pump_ms, rate on top] of a bolus that ends on time
+        self._bridge = None  # type: Any  # (old rate, steps) waiting for the pump to run
+        self._timed = None  # type: Any  # [end pump_ms, rate on top] of a bolus that ends on time
         # until this pump_ms the basal itself is watched against the cap: a reset's assumed
         # steps or a clock change are in the window
         self._doubt_until = 0
-        self._wall_off = None
+        self._wall_off = None  # type: Any
         self._applied = -1
-        self._trial = None  # [next_ms, left, end_ms, started, start_total]
-        self.trial_report = None
+        self._trial = None  # type: Any  # [next_ms, left, end_ms, started, start_total]
+        self.trial_report = None  # type: Any
         self.capped = False
 
     # ---- prescription ---------------------------------------------------
