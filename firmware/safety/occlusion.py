@@ -110,10 +110,15 @@ class Occlusion:
         return self._detect("rise", p_pa, base, steps)
 
     def _detect(self, kind, p_pa, base, steps):
-        # the rise began in the last quantum still near the baseline
-        start = self._mins[0][1] if self._mins else self._qstart
-        for mn, st in self._mins:
-            if mn - base <= self.band_pa:
+        # the rise began in the last quantum still at the baseline's level: judged against the
+        # lower quartile of the earlier quanta, not their minimum, so the noise between quanta
+        # does not push the start back (too large a back-off would draw fluid from the patient)
+        m = self._mins
+        early = sorted(q[0] for q in m[: len(m) - self.rise_quanta]) if len(m) > self.rise_quanta else []
+        ref = early[len(early) // 4] if early else base
+        start = m[0][1] if m else self._qstart
+        for mn, st in m:
+            if mn - ref <= self.band_pa:
                 start = st
         pushed = steps - start
         dp = p_pa - base
