@@ -112,6 +112,38 @@ def cpu_s(pid):
         return None
 
 
+def firmware_modules():
+    out = []
+    for top in ("firmware", "drivers"):
+        for dirpath, _dirs, files in os.walk(os.path.join(ROOT, top)):
+            for f in files:
+                if f.endswith(".py"):
+                    rel = os.path.relpath(os.path.join(dirpath, f), ROOT)[:-3].replace(os.sep, ".")
+                    out.append(rel[: -len(".__init__")] if rel.endswith(".__init__") else rel)
+    return sorted(out)
+
+
+def code_bytes(quick):
+    """Heap each firmware module takes once imported (its code and module-level data), largest first."""
+    mods = firmware_modules()
+    if quick:
+        mods = [m for m in mods if m in ("firmware.dose", "firmware.trend", "firmware.cmd_trend")]
+    alone = {}
+    for m in mods:
+        try:
+            alone[m] = micropython("bench_modmem.py", ["one", m], heap="2M")
+        except RuntimeError:
+            alone[m] = None
+    order = sorted((m for m in mods if alone[m] is not None), key=lambda m: alone[m])
+    own = micropython("bench_modmem.py", ["each"] + order, heap="2M")
+    top = sorted(own.items(), key=lambda kv: -kv[1])
+    return {
+        "total": sum(own.values()),
+        "largest": dict(top[:12]),
+        "failed_to_import": sorted(m for m in mods if alone[m] is None),
+    }
+
+
 def memory(quick):
     """The firmware in the 256 KB budget; if it does not fit, the smallest heap that runs a day."""
     days = 1 if quick else 7
@@ -174,7 +206,7 @@ def run(quick=False, areas=OTHERS):
         "unavailable": [],
         "errors": {},
     }
-    own = (("tick", tick_figures), ("sim_speed", sim_speed), ("memory", memory))
+    own = (("tick", tick_figures), ("sim_speed", sim_speed), ("memory", memory), ("code_bytes", code_bytes))
     for name, fn in own:
         t0 = time.perf_counter()
         try:
