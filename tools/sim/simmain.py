@@ -40,20 +40,23 @@ def main(argv):
 
         last = utime.ticks_ms()
     out.write("pump> ")
-    while True:
-        if interactive:
-            ready = poll.poll(100)
-            now = utime.ticks_ms()
-            sim.run_ms(utime.ticks_diff(now, last))
-            last = now
-            if not ready:
-                continue
-        data = inp.read(1)
-        if not data:
-            break
-        for reply in sim.feed(data):
-            out.write(reply + "\n")
-            out.write("pump> ")
+    try:
+        while True:
+            if interactive:
+                ready = poll.poll(100)
+                now = utime.ticks_ms()
+                sim.run_ms(utime.ticks_diff(now, last))
+                last = now
+                if not ready:
+                    continue
+            data = inp.read(1)
+            if not data:
+                break
+            for reply in sim.feed(data):
+                out.write(reply + "\n")
+                out.write("pump> ")
+    except KeyboardInterrupt:
+        out.write("\n")  # Ctrl-C on the terminal: a commanded stop, saved like end of input
     for reply in sim.finish():
         out.write(reply + "\n")
     sim.shutdown()
