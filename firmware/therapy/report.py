@@ -1,8 +1,10 @@
 """What the therapy shows: its `status` fields and the prescription (`rx`)."""
 
 from firmware import isotime
+from firmware.errors import E_STATE, PumpError
 from firmware.pump import RUNNING
-from firmware.therapy import limits
+from firmware.therapy import limits, units
+from firmware.therapy.program import build
 from firmware.therapy.units import dose_dec, ml_dec, steps_ng, steps_nl
 
 DAY_MS = 86400000
@@ -63,3 +65,85 @@ def prescription(t):
             rx["daily_dose"] = dose_dec(limits.daily_ng(t.prog, t.conc, spm), u)
             rx["daily_ml"] = ml_dec(limits.daily_nl(t.prog, spm))
     return rx
+
+
+def show(t):
+    p = t.pending or t.prog
+    spm = t.pending_spm or t.pump.steps_per_ml
+    if p is None:
+        if t.pending_spm:
+            return {"pending": True, "steps_per_ml": t.pending_spm, "text": "calibration pending"}
+        raise PumpError(E_STATE, "no program; program continuous|flex|periodic|trial ...")
+    if t.pending_spm and p is t.prog:
+        p = build(p.words, t.conc, spm)
+    d = summary(t, p, spm)
+    d["pending"] = t.pending is not None or bool(t.pending_spm)
+    d["warnings"] = list(t.pending_warn) if t.pending is not None else []
+    if t.pending_spm:
+        d["steps_per_ml"] = spm
+        d["old_steps_per_ml"] = t.pump.steps_per_ml
+    lines = [
+        "%s%s: %s/day = %s mL/day"
+        % (
+            "pending " if d["pending"] else "",
+            d["mode"],
+            units.show(d["daily_dose_ng"], t.unit),
+            d["daily_ml"],
+        ),
+        "rounding to whole steps changes the daily dose by %s" % units.show(d["rounding_ng"], t.unit),
+        "days to empty: %s" % ("-" if d["days_to_empty"] is None else d["days_to_empty"]),
+    ]
+    for w in d["warnings"]:
+        lines.append("warning: %s (program confirm override)" % w)
+    if d["pending"]:
+        lines.append("program confirm to run it")
+    d["text"] = "\n".join(lines)
+    del d["daily_dose_ng"]
+    del d["rounding_ng"]
+    return d
+
+
+def summary(t, p, spm):
+    dng = limits.daily_ng(p, t.conc, spm)
+    dnl = limits.daily_nl(p, spm)
+    return {
+        "mode": p.name(),
+        "program": " ".join(p.words),
+        "daily_dose": dose_dec(dng, t.unit),
+        "daily_dose_ng": dng,
+        "dose_unit": t.unit,
+        "daily_ml": ml_dec(dnl),
+        "rounding": dose_dec(limits.rounding_ng(p, t.conc, spm), t.unit),
+        "rounding_ng": limits.rounding_ng(p, t.conc, spm),
+        "daily_steps": p.daily_steps(),
+        "max_rate_ml_day": ml_dec(steps_nl(p.max_rate(), spm)),
+        "days_to_empty": days_to_empty(t, dnl),
+    }
+
+
+def days_to_empty(t, daily_nl):
+    """Days the reservoir lasts at this daily volume: its tracked volume if known, else its capacity."""
+    if daily_nl <= 0:
+        return None
+    vol = None
+    f = getattr(t.pump.reservoir, "volume_nl", None)
+    if f is not None:
+        vol = f() if callable(f) else f
+    if not isinstance(vol, int):
+        vol = t.capacity_nl
+    from firmware.jsonout import Dec
+
+    return Dec((vol * 10 + daily_nl // 2) // daily_nl, 1)
+
+
+def status_line(t):
+    p = t.prog
+    spm = t.pump.steps_per_ml
+    if p is None:
+        return {"steps_per_ml": spm}
+    return {
+        "mode": p.name(),
+        "rate_ml_day": ml_dec(steps_nl(t.pump.basal, spm)),
+        "daily_dose": dose_dec(limits.daily_ng(p, t.conc, spm), t.unit),
+        "state": t.pump.state,
+    }

@@ -18,11 +18,11 @@ try:
 except ImportError:
     pass
 
-from firmware.errors import E_CONFIRM, E_LIMIT, E_STATE, PumpError
+from firmware.errors import E_CONFIRM, E_STATE, PumpError
 from firmware.pump import RUNNING, STOPPED, SUSPENDED
 from firmware.therapy import boluses, cap, druglib, limits, report, state
 from firmware.therapy.program import DAY, build, win_rate
-from firmware.therapy.units import dose_dec, ml_dec, parse_conc, show, steps_ng, steps_nl
+from firmware.therapy.units import dose_dec, ml_dec, parse_conc, steps_ng, steps_nl
 
 DAY_MS = 86400000
 TIMED = ("bolus", "ptm", "trial")  # ride on the basal for a set time; the others run a step budget
@@ -130,70 +130,7 @@ class Therapy:
         return self.show()
 
     def show(self):
-        p = self.pending or self.prog
-        spm = self.pending_spm or self.pump.steps_per_ml
-        if p is None:
-            if self.pending_spm:
-                return {"pending": True, "steps_per_ml": self.pending_spm, "text": "calibration pending"}
-            raise PumpError(E_STATE, "no program; program continuous|flex|periodic|trial ...")
-        if self.pending_spm and p is self.prog:
-            p = build(p.words, self.conc, spm)
-        d = self._summary(p, spm)
-        d["pending"] = self.pending is not None or bool(self.pending_spm)
-        d["warnings"] = list(self.pending_warn) if self.pending is not None else []
-        if self.pending_spm:
-            d["steps_per_ml"] = spm
-            d["old_steps_per_ml"] = self.pump.steps_per_ml
-        lines = [
-            "%s%s: %s/day = %s mL/day"
-            % (
-                "pending " if d["pending"] else "",
-                d["mode"],
-                show(d["daily_dose_ng"], self.unit),
-                d["daily_ml"],
-            ),
-            "rounding to whole steps changes the daily dose by %s" % show(d["rounding_ng"], self.unit),
-            "days to empty: %s" % ("-" if d["days_to_empty"] is None else d["days_to_empty"]),
-        ]
-        for w in d["warnings"]:
-            lines.append("warning: %s (program confirm override)" % w)
-        if d["pending"]:
-            lines.append("program confirm to run it")
-        d["text"] = "\n".join(lines)
-        del d["daily_dose_ng"]
-        del d["rounding_ng"]
-        return d
-
-    def _summary(self, p, spm):
-        dng = limits.daily_ng(p, self.conc, spm)
-        dnl = limits.daily_nl(p, spm)
-        return {
-            "mode": p.name(),
-            "program": " ".join(p.words),
-            "daily_dose": dose_dec(dng, self.unit),
-            "daily_dose_ng": dng,
-            "dose_unit": self.unit,
-            "daily_ml": ml_dec(dnl),
-            "rounding": dose_dec(limits.rounding_ng(p, self.conc, spm), self.unit),
-            "rounding_ng": limits.rounding_ng(p, self.conc, spm),
-            "daily_steps": p.daily_steps(),
-            "max_rate_ml_day": ml_dec(steps_nl(p.max_rate(), spm)),
-            "days_to_empty": self._days_to_empty(dnl),
-        }
-
-    def _days_to_empty(self, daily_nl):
-        """Days the reservoir lasts at this daily volume: its tracked volume if known, else its capacity."""
-        if daily_nl <= 0:
-            return None
-        vol = None
-        f = getattr(self.pump.reservoir, "volume_nl", None)
-        if f is not None:
-            vol = f() if callable(f) else f
-        if not isinstance(vol, int):
-            vol = self.capacity_nl
-        from firmware.jsonout import Dec
-
-        return Dec((vol * 10 + daily_nl // 2) // daily_nl, 1)
+        return report.show(self)
 
     def confirm(self, override):
         if self.pending is None and not self.pending_spm:
@@ -226,29 +163,10 @@ class Therapy:
             self.cap_hist.append([now, self.prog.daily_steps(), self.prog.max_rate()])
 
     def _check_window(self, p, spm):
-        # a new program may not make the basal cross the cap with the boluses still in the window
-        now = self.pump.pump_ms()
-        c = limits.cap_steps(
-            self.drug, self.soft_daily, cap.peak(self.cap_hist, now, p.daily_steps()), self.conc, spm
-        )
-        if self._used(now, p.daily_steps()) > c:
-            raise PumpError(
-                E_LIMIT,
-                "the boluses of the last 24 h plus this program would exceed the 24 h cap; wait or lower it",
-            )
+        return cap.check_window(self, p, spm)
 
     def _used(self, now, daily):
-        """Steps a later 24 h window may hold before anything new: the boluses and assumed steps of
-        the window, and the basal at its fullest: the largest daily program of the window, or what
-        the basal gave in the last 24 h plus a whole day of `daily`, whichever is smaller."""
-        bol = cap.total(self.boluses, now)
-        led = self.pump.ledger
-        delivered = led.delivered_24h(now)
-        assumed = led.counted_24h(now) - delivered
-        past = delivered - bol - cap.total(self.excluded, now)
-        basal = (past if past > 0 else 0) + daily
-        peak = cap.peak(self.cap_hist, now, daily)
-        return bol + assumed + (peak if peak < basal else basal)
+        return cap.used(self, now, daily)
 
     def _take(self, p, override):
         pump = self.pump
@@ -270,16 +188,7 @@ class Therapy:
         )
 
     def status_line(self):
-        p = self.prog
-        spm = self.pump.steps_per_ml
-        if p is None:
-            return {"steps_per_ml": spm}
-        return {
-            "mode": p.name(),
-            "rate_ml_day": ml_dec(steps_nl(self.pump.basal, spm)),
-            "daily_dose": dose_dec(limits.daily_ng(p, self.conc, spm), self.unit),
-            "state": self.pump.state,
-        }
+        return report.status_line(self)
 
     def cancel(self):
         had = self.pending is not None or bool(self.pending_spm)
@@ -359,31 +268,11 @@ class Therapy:
 
     # ---- boluses ----------------------------------------------------------
 
-    def _assumed(self, now):
-        led = self.pump.ledger
-        return led.counted_24h(now) - led.delivered_24h(now)
-
     def cap_steps(self):
-        now = self.pump.pump_ms()
-        pd = cap.peak(self.cap_hist, now, self.prog.daily_steps() if self.prog else 0)
-        return limits.cap_steps(self.drug, self.soft_daily, pd, self.conc, self.pump.steps_per_ml)
+        return cap.cap_steps(self)
 
     def _admit(self, steps, what):
-        now = self.pump.pump_ms()
-        c = self.cap_steps()
-        used = self._used(now, self.prog.daily_steps() if self.prog else 0)
-        if used + steps > c:
-            room = c - used
-            spm = self.pump.steps_per_ml
-            raise PumpError(
-                E_LIMIT,
-                "%s would cross the 24 h cap %s (room now %s)"
-                % (
-                    what,
-                    show(steps_ng(c, self.conc, spm), self.unit),
-                    show(steps_ng(room if room > 0 else 0, self.conc, spm), self.unit),
-                ),
-            )
+        return cap.admit(self, steps, what)
 
     def _need_running(self, what):
         if self.pump.state != RUNNING or self.prog is None:
@@ -467,31 +356,7 @@ class Therapy:
             self._end_trial()
 
     def _guard(self, pump):
-        now = pump.pump_ms()
-        off = pump.wall() - now // 1000
-        if self._wall_off is not None and (off - self._wall_off > 1 or self._wall_off - off > 1):
-            self._doubt_until = now + cap.WINDOW_MS  # `time set` may repeat a time-of-day step
-        self._wall_off = off
-        if pump.state == RUNNING and now >= self._doubt_until:
-            return  # bolus admission alone keeps every window within the cap
-        c = self.cap_steps()
-        counted = pump.ledger.counted_24h(now) - cap.total(self.excluded, now)
-        # the ledger's oldest bin may hold basal from before the window, at any rate the window ran
-        slack = cap.bin_slack(cap.peak(self.cap_hist, now, self.prog.max_rate(), 2))
-        if pump.state == RUNNING and counted > c + slack:
-            self._cancel_budget("dose_cap")
-            pump.stop("dose_cap", state=SUSPENDED)
-            self.capped = True
-            if pump.alarms is not None:
-                pump.alarms.raise_alarm("DOSE_CAP", "24 h count reached the cap; basal held")
-        elif pump.state == SUSPENDED and self.capped and counted + slack <= c:
-            self.capped = False
-            pump.state = STOPPED
-            pump.start()
-            self._applied = pump.basal
-            if pump.alarms is not None:
-                pump.alarms.clear("DOSE_CAP")
-            pump.event("dose_cap_resume")
+        return cap.guard(self, pump)
 
     def _trial_step(self, pump):
         p = self.prog
