@@ -144,6 +144,9 @@ def mp_figures(boots=20, checkpoints=500):
     out["checkpoint_s_per_30_days_host_dir"] = round(
         out["checkpoint_us_host_dir"] * CHECKPOINTS_30_DAYS / 1e6, 2
     )
+    out["checkpoint_s_per_30_days_sim_state_dir"] = round(
+        out["checkpoint_us_sim_state_dir"] * CHECKPOINTS_30_DAYS / 1e6, 2
+    )
     return out
 
 
