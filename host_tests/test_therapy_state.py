@@ -104,3 +104,23 @@ def test_bad_input_changes_nothing():
         assert not d["ok"] and d["code"] in ("E_SYNTAX", "E_RANGE", "E_UNIT", "E_STATE", "E_LIMIT"), (line, d)
     assert json.dumps(k.t.snapshot()) == before
     assert k.t.pending is None
+
+
+def test_refused_concentration_change_stops_the_pump():
+    k = TKit()
+    k.ok("program continuous 2mg")
+    k.ok("program confirm")
+    k.ok("start")
+    for bad in ("50mg/mL", (30000000, "mg")):
+        try:
+            k.t.check_concentration(bad)
+            raise AssertionError("accepted %r" % (bad,))
+        except Exception as e:
+            assert getattr(e, "code", None) == "E_LIMIT", e
+    assert k.pump.state == "running"  # asking changes nothing
+    try:
+        k.t.concentration_changed("25mg/mL")
+        raise AssertionError("accepted 25 mg/mL morphine")
+    except Exception as e:
+        assert getattr(e, "code", None) == "E_LIMIT", e
+    assert k.pump.state == "stopped" and k.t.conc == 10000000

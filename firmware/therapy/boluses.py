@@ -139,8 +139,16 @@ def check_concentration(t, new_conc):
 
 def concentration_changed(t, new_conc, bridge=True):
     """The refill took a new concentration: the program is recomputed in volume for it and, with
-    `bridge`, the catheter volume of old drug goes first at the old volume rate."""
-    c = check_concentration(t, new_conc)
+    `bridge`, the catheter volume of old drug goes first at the old volume rate. Refused (the
+    drug's hard limit, or the program would exceed one): the pump stops, since its reservoir now
+    holds a drug the program cannot be trusted with; the refill should have asked
+    `check_concentration` before it took the drug in."""
+    try:
+        c = check_concentration(t, new_conc)
+    except PumpError:
+        if t.pump.state != STOPPED:
+            t.pump.stop("concentration_refused")
+        raise
     old_rate = t.pump.basal
     t.conc = c
     if t.prog is not None:
