@@ -2,7 +2,7 @@
 
 import json
 
-from faultfs import FaultFs
+from faultfs import FaultFs, PowerCut
 from persistkit import World
 
 from firmware import recovery
@@ -219,3 +219,40 @@ def test_torn_boot_counter_counts_afresh():
     fs.write(recovery.BOOT_FILE, b"\xff\x00")
     assert recovery.boot_count(fs) == 0
     assert recovery.safe_mode_reason(fs) is None and recovery.boot_count(fs) == 1
+
+
+def test_checkpoints_at_most_once_an_interval_while_delivering():
+    fs = FaultFs(trace=True)
+    w = World(fs)
+    _running(w)
+    fs.trace = []
+    w.run(3600000)
+    acct = [t for t in fs.trace if t[1] == "open" and t[2].startswith("acct.")]
+    assert 55 <= len(acct) <= 62, len(acct)  # one a minute (59 s), not one per loop pass
+    bins = [t for t in fs.trace if t[1] == "open" and t[2].startswith("bins.")]
+    assert 5 <= len(bins) <= 7, len(bins)  # one per 10-minute bin
+
+
+def test_a_command_change_is_on_flash_before_its_reply():
+    w = World()
+    _running(w)
+    seq = w.pump.store.rx.seq
+    w.cmd("program continuous 12mg")
+    w.cmd("program confirm")
+    assert w.pump.store.rx.seq > seq
+    saved = w.pump.store.rx.load()
+    assert saved is not None and b"12mg" in saved[1]
+
+
+def test_cut_inside_the_boot_counter_write_never_traps_the_board():
+    for cut in range(1, 4):
+        fs = FaultFs()
+        recovery.safe_mode_reason(fs)
+        fs.power_on(cut)
+        try:
+            recovery.safe_mode_reason(fs)
+        except PowerCut:
+            pass
+        fs.power_on()
+        assert recovery.safe_mode_reason(fs) is None, cut
+        assert 1 <= recovery.boot_count(fs) <= 3
