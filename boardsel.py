@@ -25,6 +25,12 @@ DATA_DIR = "/data"
 
 
 def main():
+    # Collect every 4 KB allocated: imports then fill the holes their own garbage
+    # left. Without it the Pico (rp2emu, .mpy) had 107 KB free at build() but in
+    # holes under 3 KB, and the trend's arrays failed with MemoryError at boot.
+    import gc
+
+    gc.threshold(4096)
     mod = board_module()
     from firmware import recovery
     from firmware.flashfs import Fs

