@@ -198,3 +198,60 @@ def test_a_second_sensor_fault_sounds_again_after_an_ack():
     a = k.alarm("SENSOR_FAULT")
     assert not a.acked and "reservoir rail" in a.detail and "pressure rail" in a.detail
     assert len(k.alarm_events("SENSOR_FAULT")) == 2
+
+
+class _In:
+    data = b""
+    i = 0
+
+    def read(self, n):
+        return b""
+
+
+class _Poll:
+    """Each wait moves the clock 250 ms (the tick timer is dead: the engine never advances)."""
+
+    def __init__(self, kit, waits):
+        self.kit = kit
+        self.left = waits
+
+    def poll(self, timeout):
+        self.left -= 1
+        if self.left < 0:
+            raise KeyboardInterrupt
+        self.kit.sim.board.clock.advance_ms(250)
+        return []
+
+
+class _Board:
+    def __init__(self, board):
+        self.board = board
+        self.feeds = 0
+
+    def start_ticks(self, cb):
+        pass
+
+    def stop_ticks(self):
+        pass
+
+    def start_watchdog(self):
+        pass
+
+    def feed_watchdog(self):
+        self.feeds += 1
+
+    def stop_watchdog(self):
+        pass
+
+
+def test_the_console_loop_stops_feeding_when_the_dose_loop_dies():
+    from firmware import console
+
+    k = kit()
+    k.pump.engine.advance(1000)  # ticks seen: the dose-loop watch is armed
+    k.pump.service()
+    b = _Board(k.sim.board)
+    console.serve(k.pump, k.sh, b, inp=_In(), write=lambda s: None, poll=_Poll(k, 40))
+    # fed while the last ticks were fresh, then never again: 10 s with no tick
+    assert 1 <= b.feeds <= 12, b.feeds
+    assert k.alarm("DOSE_LOOP") is not None
