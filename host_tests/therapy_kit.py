@@ -12,14 +12,27 @@ _n = [0]
 def _fresh_dir():
     import os
 
+    # one directory at a time per process: the previous kit's records are removed first
+    for n in range(max(1, _n[0] - 1), _n[0] + 1):
+        _clear(os, _dir(os, n), rmdir=True)
     _n[0] += 1
-    d = "/tmp/itpump_tkit_%d_%d" % (os.getpid() if hasattr(os, "getpid") else 0, _n[0])
+    d = _dir(os, _n[0])
+    _clear(os, d)
+    return d
+
+
+def _dir(os, n):
+    return "/tmp/itpump_tkit_%d_%d" % (os.getpid() if hasattr(os, "getpid") else 0, n)
+
+
+def _clear(os, d, rmdir=False):
     try:
         for f in os.listdir(d):
             os.remove(d + "/" + f)
+        if rmdir:
+            os.rmdir(d)
     except OSError:
         pass
-    return d
 
 
 class TKit:
