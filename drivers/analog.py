@@ -79,7 +79,8 @@ class Analog:
         return self.health
 
     def ok(self):
-        return self.health == OK
+        # a sensor never read has no value yet: 0 would pass for an empty reservoir
+        return self.health == OK and self.raw >= 0
 
     def reset_watch(self):
         self._still_ms = 0

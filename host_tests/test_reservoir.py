@@ -105,3 +105,15 @@ def test_snapshot_and_restore():
     a.items = []
     a.restore(s)
     assert a.get("SENSOR_FAULT") is not None and a.get("SENSOR_FAULT").detail == "x"
+
+
+def test_fresh_pump_in_small_steps_waits_for_a_real_reading():
+    # an interactive simulator (or a board) runs the services every few ms: the
+    # reservoir must not take the unread sensor's 0 as an empty reservoir
+    k = SKit(rate="1")
+    for _ in range(30):
+        k.run(100)
+    r = k.pump.reservoir
+    assert r.fill_nl is not None and abs(r.fill_nl - 20000000) <= 100000, r.fill_nl
+    assert k.alarm("RESERVOIR_EMPTY") is None and k.alarm("RESERVOIR_MISMATCH") is None
+    assert k.pump.state == "running"
