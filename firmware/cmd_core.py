@@ -79,7 +79,10 @@ def cmd_start(sh, words):
     p = sh.pump
     if p.state == RUNNING:
         return {"state": p.state}
-    if p.state not in (STOPPED, ALARM, SUSPENDED) or p.mode == "none":
+    if p.state == SUSPENDED:
+        # held by the pump itself (the 24 h cap): a person cannot override it
+        raise PumpError(E_STATE, "held by the pump (DOSE_CAP); delivery resumes by itself")
+    if p.state not in (STOPPED, ALARM) or p.mode == "none":
         raise PumpError(
             E_STATE, "no confirmed program to start" if p.mode == "none" else "not now: " + p.state
         )

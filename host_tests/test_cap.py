@@ -61,6 +61,8 @@ def test_assumed_steps_after_reset_hold_the_basal_then_resume():
     k.run(30 * 60000)
     assert k.steps() == s0  # held
     assert k.code("bolus 0.1mg") == "E_STATE"
+    assert k.code("start") == "E_STATE"  # a person cannot override the pump's own hold
+    assert k.pump.state == "suspended" and k.steps() == s0
     k.run(2 * H)
     assert k.pump.state == "running"  # resumed by itself once the window allowed
     assert not k.pump.alarms.get("DOSE_CAP").active
