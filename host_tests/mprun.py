@@ -3,6 +3,7 @@
 Usage: micropython mprun.py MODULE [MODULE ...]; exits 1 if any test failed.
 """
 
+import gc
 import sys
 
 
@@ -13,6 +14,8 @@ def main(names):
         for attr in sorted(dir(mod)):
             if not attr.startswith("test_"):
                 continue
+            # each test starts from a collected heap, as each boot of a board does
+            gc.collect()
             try:
                 getattr(mod, attr)()
                 passed += 1
