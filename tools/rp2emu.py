@@ -96,6 +96,7 @@ class Emulator:
             stdout=subprocess.PIPE,
             stderr=open(os.path.join(self.workdir, "node.err"), "wb"),
             cwd=self.workdir,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         line = _readline_timeout(self.proc, timeout)
         try:
@@ -221,6 +222,37 @@ class Emulator:
     def console(self, timeout=30.0):
         return Console(self.repl_url, timeout=timeout)
 
+    def power_on_to_status(self, off_us=0, timeout=240.0):
+        """Power cycle; returns (emulated us from power-on to the first `status` answer, console).
+
+        `status` is sent at once and held by the USB link until the shell reads
+        it, so the reply marks the first moment the application answers (it is
+        resent if the link dropped it while the board was down).
+        """
+        t0 = self.power_cycle(off_us) + off_us
+        con = self.console(timeout=timeout)
+        end = time.monotonic() + timeout
+        while True:
+            con.write(b"status\r\n")
+            try:
+                con.read_until(b"state", timeout=20)
+                break
+            except EmuError:
+                if time.monotonic() > end:
+                    con.close()
+                    raise
+        us = self.now_us() - t0
+        con.drain(1.0)
+        return us, con
+
+
+def _die_with_parent():
+    # a killed test run must not leave an emulator spinning on the shared cores
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
 
 def _readline_timeout(proc, timeout):
     import selectors
@@ -302,13 +334,22 @@ class Console:
         return out[: -len(PROMPT)].decode("utf-8", "replace")
 
     def call(self, text, timeout=None):
-        """One line in JSON mode: the reply as a dict."""
-        raw = self.line(text, timeout).strip()
-        for ln in reversed(raw.splitlines()):
-            ln = ln.strip()
-            if ln.startswith("{"):
-                return json.loads(ln)
-        raise EmuError("no JSON reply to %r: %r" % (text, raw))
+        """One line in JSON mode: the reply as a dict.
+
+        Output still queued from before (a human-mode reply, a boot banner) is
+        skipped up to the first prompt that follows a JSON line.
+        """
+        end = time.monotonic() + (self.timeout if timeout is None else timeout)
+        raw = self.line(text, timeout)
+        while True:
+            for ln in reversed(raw.strip().splitlines()):
+                ln = ln.strip()
+                if ln.startswith("{"):
+                    return json.loads(ln)
+            left = end - time.monotonic()
+            if left <= 0:
+                raise EmuError("no JSON reply to %r: %r" % (text, raw[-400:]))
+            raw = self.read_until(PROMPT, left)[: -len(PROMPT)].decode("utf-8", "replace")
 
     def ok(self, text, timeout=None):
         r = self.call(text, timeout)
