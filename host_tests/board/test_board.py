@@ -1,0 +1,190 @@
+# cpython-only: drives the emulated Pico (node subprocess, sockets)
+"""The firmware on the real MicroPython rp2 build, driven through its console as a user would.
+
+Tests run in file order on one emulated Pico (deployed once by conftest): each
+leaves the pump stopped and its console at the prompt. Times are emulated
+microseconds from the emulator's clock and GPIO log.
+"""
+
+from mpremote.transport_serial import SerialTransport
+
+from tools import rp2emu
+from tools.deploy import mpremote
+
+STEP = rp2emu.PIN_STEP
+EN = rp2emu.PIN_EN
+PRESSURE = 26
+NORMAL_V = rp2emu.DEFAULT_ADC[PRESSURE]
+STEPS_PER_DAY_10MG = 10 * 20000 * 5  # 10 mg/day at 0.2 mg/mL = 50 mL/day, 20,000 steps/mL
+DAY_US = 86400 * 1000000
+
+
+def program(con):
+    con.ok("rx drug morphine 0.2mg/mL")
+    r = con.ok("program continuous 10mg")
+    assert r["daily_steps"] == STEPS_PER_DAY_10MG
+    con.ok("program confirm")
+
+
+def steps(con):
+    return con.ok("status")["delivered_total_steps"]
+
+
+def edges_between(emu, t0, t1):
+    return len(emu.rising(STEP, t0, t1))
+
+
+def test_boots_into_the_app_and_answers_status_within_2s(board):
+    con, boot_us = board.boot()
+    st = con.ok("status")
+    assert st["state"] == "stopped"
+    codes = [a["code"] for a in st["alarms"]]
+    assert "UNEXPECTED_RESET" in codes  # a power cut is never a commanded reset
+    assert boot_us < 2000000, "first status answer %d us after power-on" % boot_us
+    assert "Traceback" not in board.emu.console_log()
+
+
+def test_step_edges_match_delivered_steps_rate_bolus_and_stop(board):
+    emu = board.emu
+    con = board.shell()
+    program(con)
+    s0 = steps(con)
+    t0 = emu.now_us()
+    con.ok("start")
+    emu.wait_us(5000000)
+    t1 = emu.now_us()
+    s1 = steps(con)
+    # the programmed rate, within one step, over the emulated time between the two reads
+    want = (t1 - t0) * STEPS_PER_DAY_10MG // DAY_US
+    assert abs((s1 - s0) - want) <= 2, (s1 - s0, want)
+    r = con.ok("bolus 0.01mg over=1m")  # 0.05 mL: 1,000 steps over a minute on top of the basal
+    assert r
+    tb = emu.now_us()
+    emu.wait_us(5000000)
+    s2 = steps(con)
+    t2 = emu.now_us()
+    fast = (s2 - s1) * 1000000 // (t2 - t1)
+    slow = (s1 - s0) * 1000000 // (t1 - t0)
+    assert fast > slow + 10, (fast, slow)  # the bolus adds ~16.7 steps/s
+    con.ok("stop")
+    ts = emu.now_us()
+    emu.wait_us(2000000)
+    s3 = steps(con)
+    t3 = emu.now_us()
+    # every STEP edge the board made is one the firmware counted, and none after the stop
+    assert abs(edges_between(emu, t0 - 1000, t3) - (s3 - s0)) <= 1
+    assert edges_between(emu, ts + 2000, t3) == 0
+    assert emu.level_at(EN, t3) == 1  # driver disabled (EN active low)
+    assert tb < ts
+
+
+def test_occlusion_stops_the_motor_sounds_high_priority_and_resumes_after_ack(board):
+    emu = board.emu
+    con = board.shell()
+    con.ok("ack")
+    con.ok("start")
+    emu.wait_us(1000000)
+    emu.set_adc(PRESSURE, 1.2)  # ~99 kPa: far above the 50 kPa absolute threshold
+    t_up = emu.now_us()
+    emu.wait_us(3000000)
+    st = con.ok("status")
+    assert st["state"] == "alarm"
+    assert "OCCLUSION" in [a["code"] for a in st["alarms"]]
+    t = emu.now_us()
+    forward = [e for e in emu.rising(STEP, t_up + 2000000, t)]
+    assert forward == [] or emu.level_at(EN, t) == 1
+    # high priority: bursts on the buzzer (GP16) and the LED (GP25) flashing at ~2 Hz
+    buzz = emu.rising(rp2emu.PIN_BUZZER, t_up, t)
+    led = emu.rising(rp2emu.PIN_LED, t_up, t)
+    assert len(buzz) > 0
+    assert len(led) >= 3
+    emu.set_adc(PRESSURE, NORMAL_V)
+    emu.wait_us(1000000)
+    con.ok("ack")
+    con.ok("start")
+    assert con.ok("status")["state"] == "running"
+    s0 = steps(con)
+    emu.wait_us(2000000)
+    assert steps(con) > s0
+    con.ok("stop")
+
+
+def test_patient_button_gives_a_bolus_with_its_lockout(board):
+    emu = board.emu
+    con = board.shell()
+    con.ok("ptm set dose=0.01mg lockout=1h max=4")
+    con.ok("start")
+    n0 = con.ok("status")["ptm_24h"]
+    for _ in range(2):  # the second press falls inside the lockout
+        emu.set_pin(rp2emu.PIN_BUTTON, 0)
+        emu.wait_us(300000)
+        emu.release_pin(rp2emu.PIN_BUTTON)
+        emu.wait_us(500000)
+    st = con.ok("status")
+    assert st["ptm_24h"] == n0 + 1
+    con.ok("stop")
+
+
+def test_power_cut_comes_back_delivering_with_the_prescription(board):
+    emu = board.emu
+    con = board.shell()
+    con.ok("start")
+    emu.wait_us(1500000)
+    rx0 = con.ok("rx")["prescription"]
+    s0 = steps(con)
+    con, _ = board.boot(off_us=5000000)
+    st = con.ok("status")
+    assert st["state"] == "running"
+    assert "UNEXPECTED_RESET" in [a["code"] for a in st["alarms"]]
+    assert con.ok("rx")["prescription"]["drug"] == rx0["drug"]
+    assert st["delivered_total_steps"] >= s0 - 12 * 61  # at most one checkpoint interval lost
+    con.ok("stop")
+
+
+def test_ctrl_c_stops_the_motor_and_leaves_mpremote_working(board):
+    emu = board.emu
+    con = board.shell()
+    con.ok("start")
+    emu.wait_us(1000000)
+    con.ctrl_c()
+    con.read_until(b">>> ", timeout=60)
+    t = emu.now_us()
+    emu.wait_us(1000000)
+    assert edges_between(emu, t, emu.now_us()) == 0
+    assert emu.level_at(EN, emu.now_us()) == 1
+    board.close_console()
+    out = mpremote(emu.repl_url, ("exec", "print('mp', 6 * 7)"), timeout=120)
+    assert "mp 42" in out
+
+
+def test_safe_mode_pin_skips_the_application(board):
+    emu = board.emu
+    emu.set_pin(rp2emu.PIN_SAFE, 0)
+    try:
+        board.close_console()
+        emu.power_cycle()
+        emu.wait_us(3000000)
+        out = mpremote(emu.repl_url, ("exec", "import sys; print('platform', sys.platform)"), timeout=120)
+        assert "platform rp2" in out
+        assert "safe mode" in emu.console_log()
+    finally:
+        emu.release_pin(rp2emu.PIN_SAFE)
+
+
+def test_watchdog_resets_a_hung_application(board):
+    emu = board.emu
+    con, _ = board.boot()
+    before = emu.watchdog_resets()
+    board.close_console()
+    # hang the running application: a loop that never feeds the board's watchdog again
+    hang = "from boards import pico\nb = pico.Board()\nb.start_watchdog(1000)\nwhile True:\n    pass\n"
+    t = SerialTransport(emu.repl_url, timeout=10)
+    try:
+        t.enter_raw_repl(soft_reset=False)
+        t.exec_raw_no_follow(hang)
+        emu.wait_us(2500000)
+    finally:
+        t.close()
+    assert emu.watchdog_resets() > before
+    con = board.shell()
+    assert con.ok("status")["state"] in ("stopped", "running")
