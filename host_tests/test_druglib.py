@@ -2,6 +2,8 @@
 
 import json
 
+import tmpname
+
 from firmware.errors import PumpError
 from firmware.therapy import druglib
 
@@ -68,7 +70,7 @@ def test_unknown_drug_refused():
 
 
 def test_drug_without_defensible_limit_refused():
-    path = "/tmp/_itpump_druglib_test.json"
+    path = tmpname.path("_itpump_druglib_test") + ".json"
     lib = {
         "pump": {"max_rate": {"value": "1mL", "source": "x"}},
         "drugs": {

@@ -2,6 +2,8 @@
 
 import json
 
+import tmpname
+
 from firmware import isotime
 from tools.sim import simrun
 
@@ -22,7 +24,7 @@ def _fresh_dir():
 
 
 def _dir(os, n):
-    return "/tmp/itpump_tkit_%d_%d" % (os.getpid() if hasattr(os, "getpid") else 0, n)
+    return "%s_%d" % (tmpname.path("itpump_tkit"), n)
 
 
 def _clear(os, d, rmdir=False):
