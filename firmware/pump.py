@@ -110,3 +110,9 @@ class Pump:
         self.ledger.fold(self.pump_ms())
         for s in self.services:
             s.service(self)
+        # defence in depth: whatever path restarted the motor, an unacknowledged
+        # stopping alarm keeps it stopped (SPEC 7)
+        if self.state == RUNNING or self.engine.running():
+            held = self.alarms.stopping_unacked()
+            if held:
+                self.alarm_stop(held[0].code)

@@ -224,6 +224,12 @@ class Reservoir:
 
     def _resume(self, prev):
         p = self._pump
+        if p.alarms.stopping_unacked():
+            # a stopping alarm raised before or during the refill holds: only
+            # `ack` then `start` resumes (SPEC 7), never the refill's end
+            p.engine.stop()
+            p.state = "alarm"
+            return
         if prev in ("running", "suspended") and p.mode != "none":
             if prev == "running":
                 p.state = "stopped"

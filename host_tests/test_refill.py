@@ -123,3 +123,33 @@ def test_refill_clears_an_empty_reservoir():
     k.ok("start")
     k.run(HOUR_MS)
     assert k.pump.state == "running" and k.alarm("RESERVOIR_EMPTY") is None
+
+
+def test_stopping_alarm_during_refill_is_not_overridden_by_confirm():
+    # a critical battery while the refill is open: confirming the refill must
+    # leave the pump in `alarm` until the alarm is acknowledged and started
+    k = kit()
+    k.ok("refill begin")
+    k.ok("sim battery 3.2")
+    k.run(120000)
+    assert k.alarm("BATTERY_CRITICAL") is not None
+    k.login()
+    k.ok("refill withdrawn 1")
+    k.ok("refill add 0.5")
+    c = k.ok("refill confirm")
+    assert c["state"] == "alarm", c
+    steps = k.pump.ledger.total_steps
+    k.run(600000)
+    assert k.pump.state == "alarm" and not k.pump.engine.running()
+    assert k.pump.ledger.total_steps == steps
+
+
+def test_motor_restarted_by_any_path_stops_on_an_unacked_stopping_alarm():
+    k = kit()
+    k.ok("sim battery 3.2")
+    k.run(120000)
+    assert k.pump.state == "alarm"
+    k.pump.state = "running"  # a path that forgets the alarm (the defect this guards)
+    k.pump.engine.start()
+    k.run(10000)
+    assert k.pump.state == "alarm" and not k.pump.engine.running()
