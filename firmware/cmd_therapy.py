@@ -52,6 +52,7 @@ def cmd_rx(sh, words):
         mb = _mass(kv["max_bolus"], t, "max_bolus") if "max_bolus" in kv else t.soft_bolus
         limits.check_soft(t.drug, md, mb, t.unit)
         t.soft_daily, t.soft_bolus = md, mb
+        t.clear_pending("limit")
         t.stamp(_who(sh))
         sh.pump.event("rx_limit", max_daily=md, max_bolus=mb)
         lim = t.prescription()["limits"]

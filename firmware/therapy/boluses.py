@@ -151,6 +151,7 @@ def concentration_changed(t, new_conc, bridge=True):
         raise
     old_rate = t.pump.basal
     t.conc = c
+    t.clear_pending("concentration")
     if t.prog is not None:
         t._retire(t.pump.pump_ms())
         t.prog = build(t.prog.words, c, t.pump.steps_per_ml)

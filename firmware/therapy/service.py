@@ -88,6 +88,7 @@ class Therapy:
         self.drug, self.conc, self.unit = drug, conc, unit
         self.soft_daily, self.soft_bolus = drug.max_daily, drug.max_bolus
         self.ptm_dose = 0
+        self.clear_pending("drug")
         self._drop_program("drug changed")
         self.stamp(who)
         self.pump.event("rx_drug", drug=name, conc=conc, unit=unit)
@@ -101,6 +102,15 @@ class Therapy:
         self._applied = -1
         self.pump.basal = 0
         self.pump.mode = "none"
+
+    def clear_pending(self, why):
+        """A change of concentration, soft limits or drug: a pending program's steps and warnings
+        were worked out for the old numbers, so it goes; the clinician enters it again and sees
+        (and confirms) the new ones."""
+        if self.pending is not None:
+            self.pump.event("pending_cleared", why=why)
+        self.pending = None
+        self.pending_warn = []
 
     def need_drug(self):
         if self.drug is None:
