@@ -5,6 +5,7 @@ from therapy_kit import TKit
 
 def _refill(k, conc):
     k.ok("refill begin")
+    k.ok("refill withdrawn 15")  # a new drug: the old is drawn off first
     k.ok("refill add 5 conc=%s" % conc)
     k.ok("refill confirm nobridge")
 
@@ -42,3 +43,51 @@ def test_rx_drug_clears_a_pending_program():
     k.ok("program continuous 6mg")
     k.ok("rx drug morphine 20mg/mL")
     assert k.code("program confirm") == "E_STATE"
+
+
+def _bolus_until_refused(k, most):
+    n = 0
+    while n < most and k.code("bolus 0.5mg over=1m") is None:
+        n += 1
+        k.run(120000)
+    return n
+
+
+def test_cap_holds_dose_across_a_concentration_change():
+    _cap_across_change(False)
+
+
+def test_cap_holds_dose_across_a_concentration_change_and_a_reset():
+    _cap_across_change(True)  # the change is on flash with the concentration itself
+
+
+def _cap_across_change(cut):
+    # 13 mg of boluses at 10 mg/mL, then 5 mg/mL: the old steps are worth twice the new ones, so
+    # the 15 mg/day hard limit leaves room for little more, not for 13 mg counted as 6.5
+    k = TKit()
+    spm = k.pump.steps_per_ml
+    k.ok("program continuous 2mg")
+    k.ok("program confirm")
+    k.ok("start")
+    assert _bolus_until_refused(k, 26) == 26
+    s_old = k.steps()
+    _refill(k, "5mg/mL")
+    if cut:
+        k.power_cut()
+        k.ok("ack")
+        if k.pump.state != "running":
+            k.ok("start")
+    s_new0 = k.steps()
+    given = _bolus_until_refused(k, 40)
+    k.run(60000)
+    s_new = k.steps() - s_new0
+    ng = (s_old * 10000000 + s_new * 5000000) // spm  # what the patient got, drug by drug
+    # every later 24 h window holds at most the hard limit, the basal's rest of the day included
+    rest_of_day = 2000000 * (86400000 - k.pump.pump_ms()) // 86400000
+    assert ng + rest_of_day <= 15000000 + 10000, (given, ng)
+    assert given < 13
+    st = k.ok("status")
+    shown = int(str(st["delivered_24h_dose"]).replace(".", ""))  # mg to 3 or more places
+    digits = len(str(st["delivered_24h_dose"]).split(".")[1])
+    shown_ng = shown * 10 ** (6 - digits)
+    assert abs(shown_ng - ng) <= 2000, (shown_ng, ng)  # within a step or two at 10 mg/mL

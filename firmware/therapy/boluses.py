@@ -150,6 +150,7 @@ def concentration_changed(t, new_conc, bridge=True):
             t.pump.stop("concentration_refused")
         raise
     old_rate = t.pump.basal
+    t.note_conc(c)
     t.conc = c
     t.clear_pending("concentration")
     if t.prog is not None:

@@ -3,7 +3,7 @@
 from firmware import isotime
 from firmware.errors import E_STATE, PumpError
 from firmware.pump import RUNNING
-from firmware.therapy import limits, units
+from firmware.therapy import cap, limits, units
 from firmware.therapy.program import build
 from firmware.therapy.units import dose_dec, ml_dec, steps_ng, steps_nl
 
@@ -16,7 +16,8 @@ def status(t, pump, d):
     spm = pump.steps_per_ml
     now = pump.pump_ms()
     d["dose_unit"] = t.unit
-    d["delivered_24h_dose"] = dose_dec(steps_ng(pump.ledger.delivered_24h(now), t.conc, spm), t.unit)
+    # each step at the concentration it was given at (cap.ledger_24h), not all at today's
+    d["delivered_24h_dose"] = dose_dec(steps_ng(cap.ledger_24h(t, now)[0], t.conc, spm), t.unit)
     rate = pump.engine.rate() if pump.state == RUNNING else 0
     d["rate_dose_day"] = dose_dec(steps_ng(rate, t.conc, spm), t.unit)
     d["basal_ml_day"] = ml_dec(steps_nl(pump.basal, spm))

@@ -53,6 +53,9 @@ class Therapy:
         self.boluses = []  # [pump_ms, steps]: every bolus on top of the basal, for the cap
         self.excluded = []  # [pump_ms, steps]: priming and calibration, not given to the patient
         self.cap_hist = []  # [pump_ms it ended, daily steps, top rate] of programs replaced
+        # [pump_ms of a concentration change, the concentration before it]: the step counts of
+        # the window are worth that much dose up to then (therapy/cap.py)
+        self.conc_hist = []
         self.prog = None  # type: Any
         self.pending = None  # type: Any
         self.pending_warn = []
@@ -85,6 +88,8 @@ class Therapy:
             raise PumpError(
                 E_STATE, "stop the pump before changing the drug (a refill changes concentration)"
             )
+        if self.drug is not None and self.conc != conc:
+            self.note_conc(conc)
         self.drug, self.conc, self.unit = drug, conc, unit
         self.soft_daily, self.soft_bolus = drug.max_daily, drug.max_bolus
         self.ptm_dose = 0
@@ -102,6 +107,13 @@ class Therapy:
         self._applied = -1
         self.pump.basal = 0
         self.pump.mode = "none"
+
+    def note_conc(self, new_conc):
+        # the counts of the 24 h window so far were given at the concentration now replaced
+        now = self.pump.pump_ms()
+        cap.prune_conc(self, now)
+        if new_conc != self.conc:
+            self.conc_hist.append([now, self.conc])
 
     def clear_pending(self, why):
         """A change of concentration, soft limits or drug: a pending program's steps and warnings

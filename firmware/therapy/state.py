@@ -26,6 +26,8 @@ def snapshot(t):
         "spm": t.pump.steps_per_ml,
         "ptm": [t.ptm_dose, t.ptm_lockout, t.ptm_max, t.ptm_over],
         "prog": list(t.prog.words) if t.prog else [],
+        # with the concentration, in the same record: the cap never sees one without the other
+        "conc_hist": [list(x) for x in t.conc_hist],
     }
 
 
@@ -41,6 +43,7 @@ def restore(t, d):
     t.pump.steps_per_ml = d["spm"]
     t.ptm_dose, t.ptm_lockout, t.ptm_max, t.ptm_over = d["ptm"]
     t.prog = prog
+    t.conc_hist = [list(x) for x in d.get("conc_hist", [])]
     t._applied = -1
     t.kind = ""
     t.pump.mode = prog.name() if prog else "none"
