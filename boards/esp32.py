@@ -29,6 +29,7 @@ PIN_BUZZER = 18
 PIN_LED = 2  # the DevKitC's on-board LED on many modules
 TIMER_ID = 0
 WDT_FEED_TIMER_ID = 1
+SOUND_TIMER_ID = 2
 
 
 def safe_mode_requested():
@@ -61,6 +62,7 @@ class Board:
         self.buzzer = PWM(Pin(PIN_BUZZER), freq=2000, duty_u16=0)
         self.led = Pin(PIN_LED, Pin.OUT, value=0)
         self._timer = None
+        self._sound_timer = None
         self._wdt = None
         self._wdt_feeder = None
 
@@ -71,9 +73,21 @@ class Board:
         except (TypeError, ValueError):
             self._timer.init(mode=Timer.PERIODIC, freq=self.tick_hz, callback=callback)
 
+    def start_sound(self, callback, period_ms):
+        """Play the alarm pattern from a timer, independent of the main loop (soft callbacks on esp32)."""
+        self._sound_timer = Timer(SOUND_TIMER_ID)  # referenced for life, as is the bound callback
+        try:
+            self._sound_timer.init(mode=Timer.PERIODIC, period=period_ms, callback=callback, hard=True)
+        except (TypeError, ValueError):
+            self._sound_timer.init(mode=Timer.PERIODIC, period=period_ms, callback=callback)
+
     def stop_ticks(self):
         if self._timer is not None:
             self._timer.deinit()
+        if self._sound_timer is not None:
+            # back at the REPL: no alarm pattern, and never a tone left on mid-pulse
+            self._sound_timer.deinit()
+            self.buzzer.duty_u16(0)
 
     def start_watchdog(self, timeout_ms=8000):
         self._wdt = machine.WDT(timeout=timeout_ms)

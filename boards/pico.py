@@ -60,6 +60,7 @@ class Board:
         self.buzzer = PWM(Pin(PIN_BUZZER), freq=2000, duty_u16=0)
         self.led = Pin(PIN_LED, Pin.OUT, value=0)
         self._timer = None
+        self._sound_timer = None
         self._wdt = None
 
     def start_ticks(self, callback):
@@ -67,9 +68,18 @@ class Board:
         self._timer = Timer(-1)
         self._timer.init(mode=Timer.PERIODIC, freq=self.tick_hz, callback=callback, hard=True)
 
+    def start_sound(self, callback, period_ms):
+        """Play the alarm pattern from a hard timer, independent of the main loop."""
+        self._sound_timer = Timer(-1)  # referenced for life, as is the callback (bound once by its owner)
+        self._sound_timer.init(mode=Timer.PERIODIC, period=period_ms, callback=callback, hard=True)
+
     def stop_ticks(self):
         if self._timer is not None:
             self._timer.deinit()
+        if self._sound_timer is not None:
+            # back at the REPL: no alarm pattern, and never a tone left on mid-pulse
+            self._sound_timer.deinit()
+            self.buzzer.duty_u16(0)
 
     def start_watchdog(self, timeout_ms=8000):
         self._wdt = machine.WDT(timeout=timeout_ms)

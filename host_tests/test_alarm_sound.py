@@ -7,7 +7,7 @@ from safetykit import SKit
 from drivers.buzzer import Buzzer
 from drivers.led import Led
 from firmware.alarms import HIGH, LOW, MEDIUM
-from firmware.safety.sound import Annunciator
+from firmware.safety.sound import TICK_MS, Annunciator
 
 
 def play(priority, ms):
@@ -160,3 +160,101 @@ def test_patterns_reach_the_board_buzzer_in_the_simulator():
     # 10 pulses: 20 duty changes in one 10 s period, and the LED flashing
     assert b.buzzer.changes == 20, b.buzzer.changes
     assert b.led.edges >= 30
+
+
+class CountingPWM:
+    """A PWM with the board's duty_u16 signature that counts tone starts without allocating
+    (the shared fake logs each change), so the timer callback can run under heap_lock."""
+
+    def __init__(self):
+        self.duty = 0
+        self.starts = 0
+
+    def duty_u16(self, value=None):
+        if value is None:
+            return self.duty
+        if value and not self.duty:
+            self.starts += 1
+        self.duty = value
+        return None
+
+
+def test_timer_callback_allocates_nothing_under_heap_lock():
+    import micropython
+
+    pwm = CountingPWM()
+    led = machine.Pin(25, machine.Pin.OUT, value=0)
+    led.log_edges = False
+    a = Annunciator(Buzzer(pwm), Led(led))
+    a.timed = True
+    timer = machine.Timer(-1)
+    timer.init(mode=machine.Timer.PERIODIC, period=TICK_MS, callback=a.on_tick, hard=True)
+    a.update(0, HIGH, HIGH)
+    a.beep(0, 100)
+    micropython.heap_lock()
+    try:
+        for _ in range(1000):  # 10 s: one whole high burst, the beep, the flashing
+            timer.fire()
+    finally:
+        micropython.heap_unlock()
+    assert pwm.starts == 10, pwm.starts
+    assert led.rising_edges() == 20, led.rising_edges()
+    a.update(0, MEDIUM, None)  # the main loop changes priority; the callback plays the new table
+    micropython.heap_lock()
+    try:
+        for _ in range(1500):
+            timer.fire()
+    finally:
+        micropython.heap_unlock()
+    assert pwm.starts == 13, pwm.starts
+    assert led.value() == 0
+
+
+def test_timer_plays_exact_pulses_while_the_main_loop_stalls():
+    clk = fakeclock.clock
+    clk.now_us = 0
+    pwm = machine.PWM(machine.Pin(16), freq=2000, duty_u16=0)
+    led = machine.Pin(25, machine.Pin.OUT, value=0)
+    a = Annunciator(Buzzer(pwm), Led(led))
+    a.timed = True
+    timer = machine.Timer(-1)
+    timer.init(mode=machine.Timer.PERIODIC, period=TICK_MS, callback=a.on_tick, hard=True)
+    for t in range(0, 30000, TICK_MS):
+        if t % 430 == 0:  # the main loop gets a pass in only every 430 ms (GC, flash erase)
+            a.update(t, HIGH, HIGH)
+        timer.fire()
+        clk.advance_us(TICK_MS * 1000)
+    assert [len(x) for x in bursts(pwm, gap_ms=3000)] == [10, 10, 10]
+    widths = pulse_widths(pwm)
+    assert len(widths) == 30 and min(widths) == 150 and max(widths) == 150, widths
+    assert led.rising_edges() == 60
+
+
+def pulse_widths(pwm):
+    out = []
+    on_at = None
+    for t, d in pwm.changes:
+        if d and on_at is None:
+            on_at = t
+        elif not d and on_at is not None:
+            out.append((t - on_at) // 1000)
+            on_at = None
+    return out
+
+
+def test_supervisor_hands_the_pattern_to_a_board_timer():
+    k = SKit(rate="1")
+    b = k.sim.board
+    timers = []
+    b.start_sound = lambda cb, period_ms: timers.append((cb, period_ms))
+    from firmware.safety.supervisor import Supervisor
+
+    s = Supervisor(k.pump)
+    assert timers == [(s.sound.on_tick, TICK_MS)] and s.sound.timed
+    k.pump.alarms.raise_alarm("OCCLUSION", "test")
+    changes = b.buzzer.changes
+    s.service(k.pump)  # the main loop says what sounds, but plays nothing itself
+    assert b.buzzer.changes == changes
+    timers[0][0](None)
+    assert b.buzzer.changes == changes + 1
+    del b.start_sound

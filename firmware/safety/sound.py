@@ -3,11 +3,19 @@
 High: a burst of 10 pulses (3, 2, pause, 3, 2) every 10 s, LED flashing at
 2 Hz. Medium: 3 pulses every 15 s, LED flashing at 0.5 Hz. Low: one pulse
 every 30 s, LED steady. Never a continuous tone. Tables of (start, length)
-in ms within one period; `update` is called every main-loop pass and only
-writes on a change, so the edges on the pins are the pattern itself.
+in ms within one period.
+
+The main loop only says which priority sounds (`update`); the pattern's
+timing is played by `advance`, which on a board runs from a periodic timer
+callback (`on_tick`, every TICK_MS) so a main loop stalled by GC, a flash
+erase or a long service pass cannot stretch a pulse. Without a timer (the
+simulator, tests) `update` advances it by the elapsed time. `advance` is the
+interrupt handler (HOUSE_RULES 1): integers only, no allocation, no raise.
 """
 
 from firmware.alarms import HIGH, LOW, MEDIUM
+
+TICK_MS = 10  # the sound timer's period: pulses are 150-200 ms, so 10 ms is fine-grained enough
 
 # IEC 60601-1-8 table 3: pulse 75-200 ms; spacing 50-125 ms (high), 125-250 ms (medium);
 # high burst repeat 2.5-15 s, medium 2.5-30 s; low: 1-2 pulses, repeat >= 15 s or none
@@ -18,12 +26,16 @@ _LOW = ((0, 200),)
 SOUND = {HIGH: (_HIGH, 10000), MEDIUM: (_MEDIUM, 15000), LOW: (_LOW, 30000)}
 # visual: high flashes 1.4-2.8 Hz, medium 0.4-0.8 Hz, low steady: (on ms, period ms)
 LIGHT = {HIGH: (250, 500), MEDIUM: (1000, 2000), LOW: (1, 0)}
+_NONE = ((), 1)  # no tone: no pulses (period 1 keeps the modulo integer-safe)
 
 
 def tone_on(priority, t_ms):
     """Is the buzzer on `t_ms` after this priority began sounding?"""
     pulses, period = SOUND[priority]
-    t = t_ms % period
+    return _in_pulse(pulses, t_ms % period)
+
+
+def _in_pulse(pulses, t):
     for start, length in pulses:
         if start <= t < start + length:
             return True
@@ -41,31 +53,70 @@ class Annunciator:
     def __init__(self, buzzer, led):
         self._buzzer = buzzer
         self._led = led
-        self._tone = None  # priority sounding, and since when
-        self._tone_t0 = 0
+        self._tone = None  # priority sounding (set by the main loop)
+        self._pulses, self._period = _NONE  # its table, read by the callback
+        self._t = 0  # ms into the tone's period, kept below the period
         self._light = None
-        self._light_t0 = 0
-        self.test_until = None  # a self-test beep in progress (ms)
+        self._light_on = 0  # LED on ms and period; period 0 = steady
+        self._light_period = 0
+        self._lt = 0
+        self._test_ms = 0  # a self-test beep's remaining ms
+        self._last_ms = None  # the previous `update` (when no timer drives `advance`)
+        self.timed = False  # True once a board timer calls `on_tick`: `update` then only sets priorities
+        self.on_tick = self._on_tick  # bound once: the Timer callback must not allocate
 
     def update(self, now_ms, tone_priority, light_priority):
+        """Main loop: which priorities sound and show now; plays the pattern if no timer does."""
+        timed = self.timed
+        if not timed:
+            if self._last_ms is None:
+                self._last_ms = now_ms
+            self._step(now_ms - self._last_ms)
+            self._last_ms = now_ms
         if tone_priority != self._tone:
+            # table first, then restart: a tick in between plays at most one tick of the old table
+            self._pulses, self._period = SOUND[tone_priority] if tone_priority is not None else _NONE
+            self._t = 0
             self._tone = tone_priority
-            self._tone_t0 = now_ms
         if light_priority != self._light:
-            self._light = light_priority
-            self._light_t0 = now_ms
-        on = False
-        if self.test_until is not None:
-            if now_ms < self.test_until:
-                on = True
+            if light_priority is None:
+                self._light_on, self._light_period = 0, 1
             else:
-                self.test_until = None
-        if tone_priority is not None and tone_on(tone_priority, now_ms - self._tone_t0):
-            on = True
+                self._light_on, self._light_period = LIGHT[light_priority]
+            self._lt = 0
+            self._light = light_priority
+        if not timed:
+            self._show()
+
+    def _on_tick(self, _timer):
+        """The board timer's callback: show the pattern's state now, then move on one tick."""
+        self._show()
+        self._step(TICK_MS)
+
+    def _step(self, dt):
+        """Move the pattern on by `dt` ms; allocation-free, never raises."""
+        if self._test_ms > 0:
+            self._test_ms -= dt
+        t = self._t + dt
+        if t >= self._period:
+            t %= self._period
+        self._t = t
+        lp = self._light_period
+        if lp:
+            lt = self._lt + dt
+            if lt >= lp:
+                lt %= lp
+            self._lt = lt
+
+    def _show(self):
+        """Write the buzzer and LED for where the pattern stands; allocation-free, never raises."""
+        on = self._test_ms > 0 or (self._tone is not None and _in_pulse(self._pulses, self._t))
+        lit = self._light is not None and (self._light_period == 0 or self._lt < self._light_on)
         if self._buzzer is not None:
             self._buzzer.set(on)
         if self._led is not None:
-            self._led.set(light_priority is not None and light_on(light_priority, now_ms - self._light_t0))
+            self._led.set(lit)
 
     def beep(self, now_ms, ms=200):
-        self.test_until = now_ms + ms
+        """A self-test beep of `ms` (the timer or the next `update` plays it)."""
+        self._test_ms = ms

@@ -1,10 +1,11 @@
 """The supervisor: samples the sensors, runs every detector, annunciates, feeds the watchdog.
 
 `service(pump)` runs every main-loop pass (every simulator step). It samples
-at the board's period; between samples it only polls the button and plays
-the alarm patterns. `watchdog_ok` holds only while the dose loop ticks and
-the sampling runs, and the main loop feeds the watchdog only then: a faulty
-reading is an alarm, never a reason to starve it.
+at the board's period; between samples it only polls the button and says
+which alarm pattern sounds (a board timer plays it; the simulator's passes
+do). `watchdog_ok` holds only while the dose loop ticks and the sampling
+runs, and the main loop feeds the watchdog only then: a faulty reading is an
+alarm, never a reason to starve it.
 Actions follow SPEC 7: OCCLUSION, STALL, DOSE_LOOP and BATTERY_CRITICAL stop
 delivery (state `alarm`); SENSOR_FAULT and BATTERY_LOW warn and deliver.
 """
@@ -16,7 +17,7 @@ from firmware.dose import RUNNING, STOPPED
 from firmware.safety.checks import DoseLoop, Stall, battery_level
 from firmware.safety.occlusion import Occlusion
 from firmware.safety.sensing import Sensors
-from firmware.safety.sound import Annunciator
+from firmware.safety.sound import TICK_MS, Annunciator
 
 STOPPED_AFTER_MS = 1800000  # SPEC 7: a person stopped an active program 30 min ago
 STOPPED_EVERY_MS = 900000  # then a reminder every 15 min
@@ -38,6 +39,11 @@ class Supervisor:
         buzzer = getattr(b, "buzzer", None)
         led = getattr(b, "led", None)
         self.sound = Annunciator(Buzzer(buzzer) if buzzer is not None else None, Led(led) if led else None)
+        start_sound = getattr(b, "start_sound", None)
+        if start_sound is not None:
+            # a board timer plays the pattern: main-loop stalls (GC, flash erase) cannot stretch a pulse
+            self.sound.timed = True
+            start_sound(self.sound.on_tick, TICK_MS)
         self.period_ms = getattr(b, "sample_floor_ms", None) or b.sample_ms
         self._last_ms = pump.now_ms()
         self._pass_ms = self._last_ms
