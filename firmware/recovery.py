@@ -148,6 +148,15 @@ def _restore_acct(pump, cp, a, bad, log, info):
         if f is not None:
             rate = max(rate, f())
         steps = worst_case_steps(rate, cp.interval_ms)
+        if a["budget"]:
+            # a step budget (priming at the engine's top speed, a bolus) ends when it is spent:
+            # no more than what it had left, then the basal for the rest of the interval. A
+            # priming's left-over is already in the therapy's excluded records (the whole budget
+            # is, from its start), so it is counted here but not against the cap
+            f = getattr(pump.therapy, "worst_case_basal_rate", None)
+            base = max(a["basal"], pump.basal, f() if f is not None else 0)
+            bounded = a["budget"] + worst_case_steps(base, cp.interval_ms)
+            steps = bounded if bounded < steps else steps
         pump.ledger.assume(steps, pump.pump_ms())
         info["assumed_steps"] = steps
     if a["budget"] or a["rate"] > a["basal"]:

@@ -266,6 +266,11 @@ class Therapy:
         self.pump.event(kind, steps=steps, rate=rate)
 
     def _cancel_budget(self, why):
+        if self.kind in ("prime", "calibrate") and self.excluded:
+            # only what it moved is excluded from the cap: the rest never left the reservoir
+            left = self.pump.engine.budget()
+            e = self.excluded[-1]
+            e[1] = e[1] - left if e[1] > left else 0
         if self.kind:
             self.pump.event(self.kind + "_cancelled", why=why)
         self.kind = ""
@@ -426,6 +431,10 @@ class Therapy:
     def worst_case_rate(self):
         """Fastest rate (steps/day) the program or a bolus in flight could run: the reset worst case."""
         return self.max_rate()
+
+    def worst_case_basal_rate(self):
+        """Fastest basal (steps/day) the program runs: what follows a step budget after a reset."""
+        return self.prog.max_rate() if self.prog is not None else 0
 
     def worst_case_steps(self, ms):
         """Most steps the pump could have made in `ms` at that rate (rounded up)."""
