@@ -293,6 +293,18 @@ class Therapy:
         self._run_budget(kind, base + b, limit, base, info)
         self._timed = [self.pump.pump_ms() + dur_s * 1000, b]
 
+    def _budget_now(self, basal):
+        """The step budget from now: a bridge keeps what it has left; a timed bolus its own steps
+        still owed plus the new basal over its time left (the budget sized for the old basal would
+        end it early when the basal rises), one step above, as at its start."""
+        eng = self.pump.engine
+        if self._timed is None:
+            return eng.budget()
+        left = self._timed[0] - self.pump.pump_ms()
+        left = left if left > 0 else 0
+        owed = (self._timed[1] * left + DAY_MS - 1) // DAY_MS
+        return owed + (basal * left + DAY_MS - 1) // DAY_MS + 1
+
     # ---- boluses ----------------------------------------------------------
 
     def cap_steps(self):
@@ -363,7 +375,7 @@ class Therapy:
                 eng = pump.engine
                 pump.basal = rate
                 top = rate + self._timed[1] if self._timed is not None else eng.rate()
-                eng.set_rate(top, steps=eng.budget(), then=rate)
+                eng.set_rate(top, steps=self._budget_now(rate), then=rate)
             else:
                 pump.set_basal(rate, pump.mode)
 
