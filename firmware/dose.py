@@ -16,14 +16,51 @@ handler never makes an integer the RP2040 cannot hold as a small int; the
 main loop takes differences modulo WRAP (`fold`).
 """
 
-from firmware.compat import const
+from array import array
+
+from firmware.compat import const, micropython, ptr32
 
 WRAP = const(1 << 29)
 _SMALL = const((1 << 30) - 1)
+# The handler does the clock's ticks_diff/ticks_add itself, modulo 2**30:
+# every port's ticks_us wraps at a power of two of at least 2**30 (2**30 on
+# rp2 and esp32, 2**62 on the 64-bit unix port, 2**30 on the virtual clock),
+# so the residues agree for spans below 2**29 us, the clock's own limit.
+_TMASK = const((1 << 30) - 1)
+_THALF = const(1 << 29)
 
 STOPPED = const(0)
 RUNNING = const(1)
 BACKOFF = const(2)
+
+# slots of the engine's state array: the viper handler reads them through a
+# ptr32 as machine words, with no attribute lookup per field
+_ACC = const(0)
+_N = const(1)
+_D = const(2)
+_CHUNK = const(3)
+_OWED = const(4)
+_BACKOFF = const(5)
+_MODE = const(6)
+_RESYNC = const(7)
+_LAST = const(8)
+_PULSE = const(9)
+_PEND = const(10)
+_PN = const(11)
+_PC = const(12)
+_BUDGET = const(13)
+_PB = const(14)
+_THEN = const(15)
+_THENC = const(16)
+_TICKS = const(17)
+_FWD = const(18)
+_REV = const(19)
+_DTICKS = const(20)
+_DSTEPS = const(21)
+_PERIOD = const(22)
+_HALF = const(23)
+_BOUND = const(24)
+_SLOTS = const(25)
 
 
 class DoseEngine:
@@ -31,44 +68,38 @@ class DoseEngine:
         if 1000000 % tick_hz:
             raise ValueError("tick_hz must divide 1e6")
         self._stepper = stepper
-        self._step = stepper.step
         self._en = stepper.en
         self._en_off = stepper.en_off
         self._ticks_us = clock.ticks_us
-        self._ticks_diff = clock.ticks_diff
-        self._ticks_add = clock.ticks_add
         self.tick_hz = tick_hz
         self.ticks_per_day = tick_hz * 86400
         self._d = self.ticks_per_day
-        self._period = 1000000 // tick_hz
-        self._half = self._period // 2
-        self._bound = late_bound_s * tick_hz
         self._limit = int_limit
-        self._n = 0
-        self._chunk = 1
-        self._acc = 0
-        self._owed = 0
-        self._backoff = 0
-        self._mode = STOPPED
-        self._resync = 1
-        self._last = 0
-        self._pulse = 0
-        self._pend = 0
-        self._pn = 0
-        self._pc = 1
-        # a step budget: after `_budget` more forward steps, switch to `_then`
-        self._budget = 0
-        self._pb = 0
-        self._then = 0
-        self._thenc = 1
-        # wrapping counters, read by fold()
-        self._ticks = 0
-        self._fwd = 0
-        self._rev = 0
-        self._drop_ticks = 0
-        self._drop_steps = 0
-        # bound once: a bound method made per callback would allocate
-        self.on_tick = self._on_tick
+        # every value below 2**30 (the last tick's time is kept modulo 2**30),
+        # so 32-bit slots hold them on any port
+        s = array("i", bytes(4 * _SLOTS))
+        s[_D] = self._d
+        s[_CHUNK] = 1
+        s[_RESYNC] = 1
+        s[_PC] = 1
+        s[_THENC] = 1
+        s[_PERIOD] = 1000000 // tick_hz
+        s[_HALF] = s[_PERIOD] // 2
+        s[_BOUND] = late_bound_s * tick_hz
+        # a step budget: after `_BUDGET` more forward steps, switch to `_THEN`;
+        # the counters (`_TICKS` to `_DSTEPS`) wrap and are read by fold()
+        self._s = s
+        # made once: the Timer holds this closure for the life of the program
+        self.on_tick = _handler(self, s, stepper.step)
+
+    # the dropped-tick counter, writable so tests can stage a late tick
+    @property
+    def _drop_ticks(self):
+        return self._s[_DTICKS]
+
+    @_drop_ticks.setter
+    def _drop_ticks(self, v):
+        self._s[_DTICKS] = v % WRAP
 
     # ---- main-loop side -------------------------------------------------
 
@@ -92,74 +123,87 @@ class DoseEngine:
                 raise ValueError("rate out of range")
         if steps < 0:
             raise ValueError("negative step budget")
-        self._pend = 0
-        self._pn = steps_per_day
-        self._pc = self.chunk_for(steps_per_day)
-        self._pb = steps
-        self._then = then
-        self._thenc = self.chunk_for(then)
-        self._pend = 1
+        if steps >= WRAP:
+            raise ValueError("step budget too large")
+        s = self._s
+        s[_PEND] = 0
+        s[_PN] = steps_per_day
+        # a host's int_limit is far above 2**30: the slot holds a chunk below
+        # it, which only splits a long closed-form jump into more pieces
+        s[_PC] = min(self.chunk_for(steps_per_day), _SMALL)
+        s[_PB] = steps
+        s[_THEN] = then
+        s[_THENC] = min(self.chunk_for(then), _SMALL)
+        s[_PEND] = 1
 
     def rate(self):
-        return self._pn if self._pend else self._n
+        s = self._s
+        return s[_PN] if s[_PEND] else s[_N]
 
     def budget(self):
         """Forward steps left before the `then` rate takes over (0: none set)."""
-        return self._pb if self._pend else self._budget
+        s = self._s
+        return s[_PB] if s[_PEND] else s[_BUDGET]
 
     def start(self):
         """Deliver from the next tick on; time spent stopped is never made up."""
-        if self._mode == RUNNING:
+        s = self._s
+        if s[_MODE] == RUNNING:
             return
-        self._mode = STOPPED
-        self._owed = 0
-        self._backoff = 0
+        s[_MODE] = STOPPED
+        s[_OWED] = 0
+        s[_BACKOFF] = 0
         self._stepper.forward()
         self._stepper.enable()
-        self._resync = 1
-        self._mode = RUNNING
+        s[_RESYNC] = 1
+        s[_MODE] = RUNNING
 
     def stop(self):
         """No new step after this call; the driver is disabled at once."""
-        self._mode = STOPPED
-        self._owed = 0
-        self._backoff = 0
+        s = self._s
+        s[_MODE] = STOPPED
+        s[_OWED] = 0
+        s[_BACKOFF] = 0
         self._stepper.disable()
 
     def back_off(self, steps):
         """Stop forward delivery at once and run `steps` steps in reverse."""
-        self._mode = STOPPED
-        self._owed = 0
+        s = self._s
+        s[_MODE] = STOPPED
+        s[_OWED] = 0
         if steps <= 0:
             self._stepper.disable()
             return
         self._stepper.reverse()
         self._stepper.enable()
-        self._backoff = steps
-        self._resync = 1
-        self._mode = BACKOFF
+        s[_BACKOFF] = steps if steps < WRAP else WRAP - 1
+        s[_RESYNC] = 1
+        s[_MODE] = BACKOFF
 
     def running(self):
-        return self._mode == RUNNING
+        return self._s[_MODE] == RUNNING
 
     def mode(self):
-        return self._mode
+        return self._s[_MODE]
 
     def owed(self):
-        return self._owed
+        return self._s[_OWED]
 
     def counters(self):
         """Raw wrapping counters: ticks, forward, reverse, dropped ticks, dropped steps."""
-        return (self._ticks, self._fwd, self._rev, self._drop_ticks, self._drop_steps)
+        s = self._s
+        return (s[_TICKS], s[_FWD], s[_REV], s[_DTICKS], s[_DSTEPS])
 
-    def steps_due(self, n):
+    @micropython.viper
+    def steps_due(self, n: int) -> int:
         """Advance the accumulator by n ticks in closed form; return the steps that fell due."""
-        rate = self._n
+        s = ptr32(self._s)
+        rate = s[_N]
         if rate == 0 or n <= 0:
             return 0
-        d = self._d
-        acc = self._acc
-        c = self._chunk
+        d = s[_D]
+        acc = s[_ACC]
+        c = s[_CHUNK]
         k = 0
         while n > 0:
             m = n if n < c else c
@@ -168,7 +212,7 @@ class DoseEngine:
             acc = a - q * d
             k += q
             n -= m
-        self._acc = acc
+        s[_ACC] = acc
         return k
 
     def advance(self, n):
@@ -179,132 +223,172 @@ class DoseEngine:
         """
         if n <= 0:
             return
-        if self._pend:
+        s = self._s
+        if s[_PEND]:
             self._take_pending()
-        self._ticks = (self._ticks + n) % WRAP
-        if self._mode == BACKOFF:
-            k = self._backoff if self._backoff < n else n
-            self._backoff -= k
-            self._rev = (self._rev + k) % WRAP
-            if not self._backoff:
-                self._mode = STOPPED
+        s[_TICKS] = (s[_TICKS] + n) % WRAP
+        if s[_MODE] == BACKOFF:
+            b = s[_BACKOFF]
+            k = b if b < n else n
+            s[_BACKOFF] = b - k
+            s[_REV] = (s[_REV] + k) % WRAP
+            if not s[_BACKOFF]:
+                s[_MODE] = STOPPED
                 self._en(self._en_off)
             return
-        if self._mode != RUNNING:
+        if s[_MODE] != RUNNING:
             return
-        while self._budget and self._n:
+        while s[_BUDGET] and s[_N]:
             # the tick on which the budget's last step falls due, in closed form
-            need = self._budget - self._owed
-            t = (need * self._d - self._acc + self._n - 1) // self._n if need > 0 else 0
+            rate = s[_N]
+            need = s[_BUDGET] - s[_OWED]
+            t = (need * s[_D] - s[_ACC] + rate - 1) // rate if need > 0 else 0
             if t > n:
                 break
             self.steps_due(t)
-            self._fwd = (self._fwd + self._budget) % WRAP
-            self._owed = 0
-            self._budget = 0
+            s[_FWD] = (s[_FWD] + s[_BUDGET]) % WRAP
+            s[_OWED] = 0
+            s[_BUDGET] = 0
             self._switch()
             n -= t
-        due = self.steps_due(n) + self._owed
+        due = self.steps_due(n) + s[_OWED]
         k = due if due < n else n
-        self._owed = due - k
-        self._fwd = (self._fwd + k) % WRAP
-        if self._budget:
-            self._budget -= k
+        s[_OWED] = due - k
+        s[_FWD] = (s[_FWD] + k) % WRAP
+        if s[_BUDGET]:
+            s[_BUDGET] -= k
 
     def sync(self):
         """Make the next tick count from now (the simulator after a jump)."""
-        self._resync = 1
+        self._s[_RESYNC] = 1
 
+    @micropython.viper
     def _take_pending(self):
-        self._n = self._pn
-        self._chunk = self._pc
-        self._budget = self._pb
-        if self._acc >= self._d:
-            self._acc = 0
-        self._pend = 0
+        s = ptr32(self._s)
+        s[_N] = s[_PN]
+        s[_CHUNK] = s[_PC]
+        s[_BUDGET] = s[_PB]
+        if s[_ACC] >= s[_D]:
+            s[_ACC] = 0
+        s[_PEND] = 0
 
+    @micropython.viper
     def _switch(self):
         # the budget is spent: steps still owed were due at the old rate after
         # its end, so they are dropped (counted) rather than given late
-        self._n = self._then
-        self._chunk = self._thenc
-        if self._owed:
-            x = self._owed
-            c = self._drop_steps
+        s = ptr32(self._s)
+        s[_N] = s[_THEN]
+        s[_CHUNK] = s[_THENC]
+        x = s[_OWED]
+        if x:
+            c = s[_DSTEPS]
             if c >= WRAP - x:
                 c -= WRAP
-            self._drop_steps = c + x
-            self._owed = 0
+            s[_DSTEPS] = c + x
+            s[_OWED] = 0
 
-    # ---- interrupt side ---------------------------------------------------
 
-    def _on_tick(self, _timer):
-        now = self._ticks_us()
-        if self._pulse:
-            self._step(0)
-            self._pulse = 0
-        if self._resync:
-            self._last = now
-            self._resync = 0
+def _handler(eng, state, step):
+    """The tick handler: a viper closure over the engine, its state array and the STEP pin.
+
+    Viper gives machine-word ints and direct loads/stores in the state array;
+    closing over the array and the pin spares a bound-method call and the
+    attribute lookups per tick. Only the clock and pin calls (and the rare
+    late-tick path) go through the runtime. Every value stays below 2**30 as
+    on bytecode. Keep it to at most 4 closed-over names: a closure call with
+    more than 5 values (closed ones plus the timer) allocates its arguments.
+    """
+
+    @micropython.viper
+    def on_tick(_timer):
+        s = ptr32(state)
+        now = int(eng._ticks_us()) & _TMASK
+        if s[_PULSE]:
+            step(0)
+            s[_PULSE] = 0
+        if s[_RESYNC]:
+            s[_LAST] = now
+            s[_RESYNC] = 0
             n = 1
         else:
-            n = (self._ticks_diff(now, self._last) + self._half) // self._period
-            if n <= 0:
-                if n < 0:
-                    self._last = now
+            per = s[_PERIOD]
+            # ticks_diff(now, last) + half, in the clock's arithmetic modulo 2**30
+            e = ((now - s[_LAST] + _THALF) & _TMASK) - _THALF + s[_HALF]
+            if e < per:
+                if e < 0:
+                    s[_LAST] = now
                 return
-            self._last = self._ticks_add(self._last, n * self._period)
-        c = self._ticks
+            n = 1 if e < per + per else e // per
+            s[_LAST] = (s[_LAST] + n * per) & _TMASK
+        c = s[_TICKS]
         if c >= WRAP - n:
             c -= WRAP
-        self._ticks = c + n
-        if n > self._bound:
-            c = self._drop_ticks
-            x = n - self._bound
+        s[_TICKS] = c + n
+        bound = s[_BOUND]
+        if n > bound:
+            c = s[_DTICKS]
+            x = n - bound
             if c >= WRAP - x:
                 c -= WRAP
-            self._drop_ticks = c + x
-            n = self._bound
-        if self._pend:
-            self._take_pending()
-        mode = self._mode
+            s[_DTICKS] = c + x
+            n = bound
+        if s[_PEND]:
+            # _take_pending, inlined: a method call costs more than these lines
+            s[_N] = s[_PN]
+            s[_CHUNK] = s[_PC]
+            s[_BUDGET] = s[_PB]
+            if s[_ACC] >= s[_D]:
+                s[_ACC] = 0
+            s[_PEND] = 0
+        mode = s[_MODE]
         if mode == RUNNING:
             if n == 1:
-                a = self._acc + self._n
-                if a >= self._d:
-                    a -= self._d
-                    self._owed += 1
-                self._acc = a
+                a = s[_ACC] + s[_N]
+                if a >= s[_D]:
+                    a -= s[_D]
+                    s[_OWED] += 1
+                s[_ACC] = a
             else:
-                self._owed += self.steps_due(n)
-            owed = self._owed
+                s[_OWED] += int(eng.steps_due(n))
+            owed = s[_OWED]
             if owed:
-                if owed > self._bound:
-                    x = owed - self._bound
-                    c = self._drop_steps
+                if owed > bound:
+                    x = owed - bound
+                    c = s[_DSTEPS]
                     if c >= WRAP - x:
                         c -= WRAP
-                    self._drop_steps = c + x
-                    owed = self._bound
-                self._owed = owed - 1
-                self._step(1)
-                self._pulse = 1
-                c = self._fwd + 1
-                self._fwd = 0 if c >= WRAP else c
-                if self._budget:
-                    self._budget -= 1
-                    if not self._budget:
-                        self._switch()
+                    s[_DSTEPS] = c + x
+                    owed = bound
+                s[_OWED] = owed - 1
+                step(1)
+                s[_PULSE] = 1
+                c = s[_FWD] + 1
+                s[_FWD] = 0 if c >= WRAP else c
+                if s[_BUDGET]:
+                    s[_BUDGET] -= 1
+                    if not s[_BUDGET]:
+                        # _switch, inlined: the bolus's last tick is as short as any other
+                        s[_N] = s[_THEN]
+                        s[_CHUNK] = s[_THENC]
+                        x = s[_OWED]
+                        if x:
+                            c = s[_DSTEPS]
+                            if c >= WRAP - x:
+                                c -= WRAP
+                            s[_DSTEPS] = c + x
+                            s[_OWED] = 0
         elif mode == BACKOFF:
-            if self._backoff > 0:
-                self._backoff -= 1
-                self._step(1)
-                self._pulse = 1
-                c = self._rev + 1
-                self._rev = 0 if c >= WRAP else c
+            if s[_BACKOFF] > 0:
+                s[_BACKOFF] -= 1
+                step(1)
+                s[_PULSE] = 1
+                c = s[_REV] + 1
+                s[_REV] = 0 if c >= WRAP else c
             else:
-                self._mode = STOPPED
-                self._en(self._en_off)
+                s[_MODE] = STOPPED
+                eng._en(eng._en_off)
+
+    return on_tick
 
 
 def wrap_delta(new, old):

@@ -219,6 +219,19 @@ def test_rate_bounds_are_refused():
         raise AssertionError("accepted %d" % bad)
 
 
+def test_budget_beyond_the_state_slots_is_refused_and_changes_nothing():
+    # the handler keeps its state in 32-bit slots below 2**30: a budget that
+    # could not be held there is refused before anything changes
+    r = Rig()
+    r.engine.set_rate(D // 10)
+    try:
+        r.engine.set_rate(D, steps=1 << 29)
+    except ValueError:
+        assert r.engine.rate() == D // 10 and r.engine.budget() == 0
+        return
+    raise AssertionError("accepted a budget of 2**29 steps")
+
+
 def test_handler_allocates_nothing_under_heap_lock():
     import micropython
 
@@ -275,3 +288,18 @@ def test_budget_crossing_inside_one_closed_form_jump():
     r.engine.advance(10 * D)
     r.fold()
     assert r.fwd == 1000
+
+
+def test_host_int_limit_far_above_the_state_slots():
+    # the simulator's boards allow 62-bit ints: its chunks must still fit the
+    # engine's 32-bit state, and a 10-day jump stay exact
+    r = Rig(int_limit=(1 << 62) - 1)
+    for rate in (1, D // 3, D):
+        r.engine.set_rate(rate)
+        r.engine.start()
+        r.fold()
+        before = r.fwd
+        r.engine.advance(D)
+        r.fold()
+        assert r.fwd - before == rate, (rate, r.fwd - before)
+        r.engine.stop()
