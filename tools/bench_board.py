@@ -3,7 +3,8 @@
 `measure()` is called by tools/bench.py (`make bench`). It starts its own
 emulator, deploys with tools/deploy.py, then:
 
-- boot time: emulated microseconds from power-on to the first `status` answer;
+- boot time: emulated microseconds from power-on to the first `status` answer,
+  with the 2 s target and whether it is met;
 - free heap: the firmware booted exactly as main.py does (boardsel, .mpy),
   after three service passes, `gc.mem_free()` and the largest free block;
 - tick cost: the dose engine's real handler on a 1 kHz hard `Timer(-1)` with
@@ -24,6 +25,7 @@ PROBE_PIN = 22
 PHASE_PIN = 21
 CLINICAL = 20000  # steps per day: 1 mL/day at 20,000 steps/mL
 MAX_RATE = 86400000  # a step every tick
+BOOT_TARGET_US = 2000000  # power-on to the first `status` answer; reported, not asserted by a test
 
 HEAP_SCRIPT = """
 import gc, micropython
@@ -155,6 +157,8 @@ def measure(quick=False):
         "board": "rp2emu (MicroPython %s RPI_PICO, emulated RP2040)" % dep["board_version"],
         "deploy_s": dep["seconds"],
         "boot_to_status_us": boot_us,
+        "boot_target_us": BOOT_TARGET_US,
+        "boot_within_target": boot_us <= BOOT_TARGET_US,
         "heap_after_boot": heap,
         "tick_us": ticks,
         "tick_target_worst_us": 20,
