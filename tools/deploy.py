@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -259,9 +260,15 @@ def deploy(port, quiet=False, reset=True, check=True):
     if warning:
         _say("deploy: warning: " + warning, quiet)
     _say("deploy: board MicroPython %d.%d.%d on %s; compiling" % (ver + (platform,)), quiet)
-    tops = compile_all(mpy)
-    _say("deploy: copying %s" % " ".join(tops), quiet)
-    copy_stage(port, quiet=quiet)
+    # a stage of its own: two deploys at once (board tests and bench) must not share one
+    os.makedirs(os.path.dirname(STAGE), exist_ok=True)
+    stage = tempfile.mkdtemp(prefix="deploy-", dir=os.path.dirname(STAGE))
+    try:
+        tops = compile_all(mpy, stage=stage)
+        _say("deploy: copying %s" % " ".join(tops), quiet)
+        copy_stage(port, stage=stage, quiet=quiet)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     if reset:
         mpremote(port, ("reset",))
     out = {"port": port, "board_version": "%d.%d.%d" % ver, "mpy": mpy, "platform": platform}
