@@ -25,13 +25,16 @@ DATA_DIR = "/data"
 
 
 def main():
-    # Collect every 16 KB allocated: imports then fill the holes their own garbage
+    # Collect every 32 KB allocated: imports then fill the holes their own garbage
     # left. Without it the Pico (rp2emu, .mpy) had 107 KB free at build() but in
     # holes under 3 KB, and the trend's arrays failed with MemoryError at boot.
-    # (4 KB also boots, but 1.1 s slower; 16 KB leaves a 62 KB largest block.)
+    # Boot to `status` / largest free block after boot (rp2emu): 16 KB 2.51 s / 59 KB,
+    # 24 KB 2.39 s / 50 KB, 32 KB 2.32 s / 42 KB, 48 KB 2.24 s / 39 KB (2.27 s / 34 KB
+    # with a collect after the imports), 64 KB and that collect 2.20 s / 26 KB: 32 KB
+    # is the fastest that keeps 40 KB (the 2 s of SPEC 8 needs faster imports).
     import gc
 
-    gc.threshold(16384)
+    gc.threshold(32768)
     mod = board_module()
     from firmware import recovery
     from firmware.flashfs import Fs

@@ -109,6 +109,68 @@ def test_cut_at_every_step_of_appends_keeps_the_log_readable():
         assert [e for e in es if e[3] == "before"], cut
 
 
+class _CountFs(MemFs):
+    def __init__(self):
+        MemFs.__init__(self)
+        self.calls = 0
+
+    def write(self, name, data):
+        self.calls += 1
+        MemFs.write(self, name, data)
+
+    def append(self, name, data):
+        self.calls += 1
+        MemFs.append(self, name, data)
+
+
+def test_held_entries_read_back_as_if_added_one_by_one_in_fewer_writes():
+    plain = MemFs()
+    one = _log(plain, segment_bytes=300)
+    held_fs = _CountFs()
+    held = _log(held_fs, segment_bytes=300)
+    for i in range(3):
+        one.add("before", {"i": i})
+        held.add("before", {"i": i})
+    held.hold()
+    calls = held_fs.calls
+    for i in range(8):  # crosses a segment boundary
+        one.add("boot", {"i": i})
+        held.add("boot", {"i": i})
+    assert held_fs.calls == calls  # nothing reaches flash while held
+    assert [e[3] for e in held.entries()] == ["before"] * 3
+    held.release()
+    assert 1 <= held_fs.calls - calls < 8
+    assert held.entries() == one.entries()
+    assert held_fs.files == plain.files
+    held.add("after", {})
+    one.add("after", {})
+    assert _log(held_fs, segment_bytes=300).entries() == one.entries()
+
+
+def test_cut_at_every_step_of_a_release_keeps_the_log_readable():
+    for cut in range(1, 10):
+        fs = FaultFs()
+        log = _log(fs, segment_bytes=300)
+        for i in range(4):
+            log.add("before", {"i": i})
+        log.hold()
+        for i in range(5):
+            log.add("boot", {"i": i})
+        fs.power_on(cut)
+        try:
+            log.release()
+        except PowerCut:
+            pass
+        fs.power_on()
+        log2 = _log(fs, segment_bytes=300)
+        log2.add("after", {})
+        es = log2.entries()
+        seqs = [e[0] for e in es]
+        assert seqs == sorted(seqs), (cut, seqs)
+        assert es[-1][3] == "after"
+        assert [e for e in es if e[3] == "before"], cut
+
+
 def test_full_flash_counts_lost_entries_without_raising():
     fs = FaultFs()
     log = _log(fs, segment_bytes=4000)
