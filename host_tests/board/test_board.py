@@ -44,6 +44,9 @@ def buzzer_pulses(emu, t0, t1, gap_us=20000):
             out[-1] = (out[-1][0], t - out[-1][0])
         else:
             out.append((t, 0))
+    # a pulse still sounding when the window closes is cut by the window, not measured
+    if out and t1 - (out[-1][0] + out[-1][1]) < gap_us:
+        out.pop()
     return [x for x in out if x[1] > 0]
 
 
