@@ -2,6 +2,7 @@
 
 from safetykit import HOUR_MS, SKit
 
+from firmware.safety import occlusion
 from firmware.safety.occlusion import Occlusion
 
 SPM = 20000  # steps per mL: 20 steps a uL
@@ -32,15 +33,58 @@ def line(c_ul_kpa, n, block_at, steps_per_sample=10, base=1500):
 def test_rise_per_volume_catches_a_blockage_far_below_the_threshold():
     for c in (0.5, 1.0, 2.0):
         det = Occlusion(SPM)
-        hit, i = feed(det, line(c, 400, 100))
+        samples = line(c, 400, 100)
+        hit, i = feed(det, samples)
         assert hit is not None and hit["kind"] == "rise", c
-        pushed_ul = (i - 100) * 10 / 20.0
-        assert pushed_ul <= 20, (c, pushed_ul)
+        pushed = samples[i][1] - 100 * 10  # steps into the blockage
+        assert pushed <= 20 * 20, (c, pushed)
         assert hit["dp_pa"] < 50000  # long before any absolute threshold
-        # back-off: the smaller of dP x C(2 uL/kPa) and the volume pushed since the rise began
-        stored = hit["dp_pa"] * 2000 * SPM // 1000000000
-        assert hit["backoff_steps"] == min(stored, hit["pushed_steps"])
-        assert hit["backoff_steps"] >= pushed_ul * 20 * 0.9, (c, hit)
+        back = det.relief(samples[i][1])
+        # the fit finds where the rise began on a clean line; the back-off is that, less the margin
+        assert abs(hit["pushed_steps"] - pushed) <= 1, (c, hit)  # a bin's mean position rounds
+        want = hit["pushed_steps"] - occlusion.MARGIN_NL * SPM // 1000000
+        assert want - 2 <= back <= want, (c, hit)  # at C = 2 uL/kPa the rise x C bound is as large
+        assert hit["backoff_steps"] == back
+
+
+def test_back_off_never_exceeds_what_went_into_the_blockage():
+    # noise of +-1 kPa on the line: whatever the fit says, nothing is drawn back and at most
+    # 2 uL is left to come out as a bolus
+    for c in (0.5, 1.0, 2.0):
+        for seed in (1, 2, 3, 4, 5):
+            det = Occlusion(SPM)
+            x = seed * 7919
+            hit = None
+            s = 0
+            i = 0
+            for i in range(4000):
+                x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+                s = i * 2  # 0.1 uL a sample
+                p = 1500 + (x >> 8) % 2001 - 1000
+                if s > 3000:
+                    p += (s - 3000) * 1000 // int(c * 20)
+                hit = det.sample(p, s, 2000, 20000)
+                if hit is not None:
+                    break
+            assert hit is not None, (c, seed)
+            pushed = s - 3000
+            back = det.relief(s)
+            assert back <= pushed, (c, seed, back, pushed)
+            assert pushed - back <= 2 * 20, (c, seed, back, pushed)
+
+
+def test_partial_blockage_back_off_is_capped_by_the_rise_times_the_largest_compliance():
+    # a line whose pressure rises at half what a 2 uL/kPa blockage would give: fluid still
+    # gets through, so only about half of what was pushed is stored
+    det = Occlusion(SPM)
+    samples = line(4.0, 2000, 100)
+    hit, i = feed(det, samples)
+    assert hit is not None
+    pushed = samples[i][1] - 1000
+    back = det.relief(samples[i][1])
+    margin = occlusion.MARGIN_NL * SPM // 1000000
+    assert abs(hit["pushed_steps"] - pushed) <= 1
+    assert abs(back - (pushed // 2 - margin)) <= 2, (back, pushed)
 
 
 def test_flat_noisy_line_with_spikes_never_trips():

@@ -176,7 +176,8 @@ class Supervisor:
                 al.clear("SENSOR_FAULT")
 
     def _occluded(self, pump, hit):
-        steps = hit["backoff_steps"]
+        pump.engine.stop()  # first: finding where the rise began takes longer than a tick
+        steps = self.occlusion.relief(hit["at_steps"])
         pump.alarms.raise_alarm(
             "OCCLUSION", "%s: +%d Pa after %d steps" % (hit["kind"], hit["dp_pa"], hit["pushed_steps"])
         )
