@@ -11,7 +11,7 @@ it to the virtual clock's now with the steps the engine made meanwhile.
 
 Step length (`sample_ms`) is adaptive, so 30 days run in seconds: at most
 MAX_STEP_MS, and short enough that the pump pushes at most STEP_VOLUME_STEPS
-motor steps (1 uL) per step, so the occlusion detector sees the pressure
+motor steps (0.2 uL) per step, so the occlusion detector sees the pressure
 rise in small volume increments at any rate; never below MIN_STEP_MS (the
 boards' sampling period). docs/sim_model.md explains the choice.
 """
@@ -25,7 +25,7 @@ DEFAULT_STEPS_PER_ML = 20000
 HAS_BATTERY = True
 MIN_STEP_MS = 250  # the boards sample every 250 ms
 MAX_STEP_MS = 30000
-STEP_VOLUME_STEPS = 20
+STEP_VOLUME_STEPS = 4  # 0.2 uL: the back-off's fit needs a few samples per uL, as a board has
 MODEL_FILE = "sim_model.json"  # beside the flash files in --state DIR (not a flash file itself)
 
 

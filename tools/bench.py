@@ -27,9 +27,11 @@ from tools.sim import launch
 ROOT = launch.ROOT
 OTHERS = (
     ("occlusion", "tools.bench_occlusion"),
+    ("backoff", "tools.bench_backoff"),
     ("persistence", "tools.bench_persist"),
     ("shell", "tools.bench_shell"),
     ("board", "tools.bench_board"),
+    ("board_cuts", "tools.bench_board_cuts"),
 )
 SIM_TARGET_S = 26  # SPEC 10: 30 simulated days in at most 26 s
 HEAP_BUDGET = "256K"  # issue 8: the firmware must run in 256 KB on the 64-bit unix port
