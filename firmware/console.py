@@ -14,6 +14,7 @@ nothing but replies and the prompt.
 
 import sys
 
+from firmware import ctrlc
 from firmware.lines import LineSplitter
 
 PROMPT = "pump> "
@@ -125,6 +126,8 @@ def serve(pump, shell, board, inp=None, write=None, poll=None, on_stop=None):
                 # fed only while the dose loop ticks and the sensors are sampled (the supervisor judges)
                 board.feed_watchdog()
             con.step()
+            if ctrlc.take():
+                raise KeyboardInterrupt  # a timer callback caught it (firmware/ctrlc.py)
     except KeyboardInterrupt:
         safe_stop(pump, board, on_stop)
         if not shell.json:

@@ -13,6 +13,7 @@ simulator, tests) `update` advances it by the elapsed time. `advance` is the
 interrupt handler (HOUSE_RULES 1): integers only, no allocation, no raise.
 """
 
+from firmware import ctrlc
 from firmware.alarms import HIGH, LOW, MEDIUM
 
 TICK_MS = 10  # the sound timer's period: pulses are 150-200 ms, so 10 ms is fine-grained enough
@@ -90,8 +91,13 @@ class Annunciator:
 
     def _on_tick(self, _timer):
         """The board timer's callback: show the pattern's state now, then move on one tick."""
-        self._show()
-        self._step(TICK_MS)
+        try:
+            self._show()
+            self._step(TICK_MS)
+        except KeyboardInterrupt:
+            # a Ctrl-C raised here, not in the main loop, would stop this timer and the
+            # application would never hear it (firmware/ctrlc.py): hand it on
+            ctrlc.caught()
 
     def _step(self, dt):
         """Move the pattern on by `dt` ms; allocation-free, never raises."""
