@@ -23,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EMU_DIR = os.path.join(os.path.dirname(ROOT), "shared", "rp2emu")
 EMU_SCRIPT = os.path.join(EMU_DIR, "rp2emu.mjs")
 PROMPT = b"pump> "
+SAFE_MODE = b"safe mode ("  # boardsel's line when the application is skipped
 
 # a plausible world before boot (SPEC 2): ~1 kPa line pressure, full reservoir, 3.9 V cell
 DEFAULT_ADC = {26: 0.36, 27: 2.97, 28: 1.95}
@@ -150,6 +151,26 @@ class Emulator:
             raise EmuError("%s: %s" % (cmd, reply.get("error")))
         return reply
 
+    def ctl_many(self, *msgs, timeout=60.0):
+        """Several commands in one packet: the emulator runs them back to back, with no
+        emulated time between them (a `status` then a `power_cycle` reads the flash
+        counters at the very instant of the cut). `wait_until` cannot be one of them."""
+        if self._ctl is None or self._ctl_file is None:
+            raise EmuError("emulator not started")
+        self._ctl.settimeout(timeout)
+        self._ctl_file.write("".join(json.dumps(m) + "\n" for m in msgs))
+        self._ctl_file.flush()
+        out = []
+        for m in msgs:
+            line = self._ctl_file.readline()
+            if not line:
+                raise EmuError("control port closed")
+            reply = json.loads(line)
+            if not reply.get("ok"):
+                raise EmuError("%s: %s" % (m.get("cmd"), reply.get("error")))
+            out.append(reply)
+        return out
+
     def now_us(self):
         return self.ctl("status")["t_us"]
 
@@ -231,19 +252,23 @@ class Emulator:
         """
         t0 = self.power_cycle(off_us) + off_us
         con = self.console(timeout=timeout)
+        return self.await_status(con, t0, timeout), con
+
+    def await_status(self, con, t0, timeout=240.0):
+        """Emulated us from `t0` (a power-on) to the first answer to `status` on `con`."""
         end = time.monotonic() + timeout
         while True:
             con.write(b"status\r\n")
             try:
-                con.read_until(b"state", timeout=20)
+                con.read_until(b"state", timeout=20, fail=SAFE_MODE)
                 break
             except EmuError:
-                if time.monotonic() > end:
+                if SAFE_MODE in con._buf or time.monotonic() > end:
                     con.close()
                     raise
         us = self.now_us() - t0
         con.drain(1.0)
-        return us, con
+        return us
 
 
 def _die_with_parent():
@@ -297,11 +322,15 @@ class Console:
     def write(self, data):
         self.ser.write(data)
 
-    def read_until(self, marker, timeout=None):
-        """Bytes up to and including `marker`; raises EmuError on timeout (wall seconds)."""
+    def read_until(self, marker, timeout=None, fail=None):
+        """Bytes up to and including `marker`; raises EmuError on timeout (wall seconds),
+        or at once when `fail` (bytes that mean `marker` will never come) turns up first."""
         end = time.monotonic() + (self.timeout if timeout is None else timeout)
         buf = self._buf
         while marker not in buf:
+            if fail is not None and fail in buf:
+                self._buf = buf
+                raise EmuError("%r instead of %r: %r" % (fail, marker, buf[-400:]))
             if time.monotonic() > end:
                 self._buf = buf
                 raise EmuError("timeout waiting for %r; got %r" % (marker, buf[-400:]))
