@@ -36,14 +36,15 @@ PROGRAMS = ("continuous 10mg", "continuous 12mg")  # a rate change alternates be
 KINDS = ("bolus", "rate")
 # a bound that catches a hang or a boot loop, as in the board suite (boot time is a bench figure)
 BOOT_HANG_US = 10000000
-REPL_PROMPT = b">>> "
+REPL_PROMPT = rp2emu.REPL_PROMPT
 # entries read back after a restart: the boot writes ~5 (alarms, reset, login) after the
 # command's own; `log` costs ~50 ms of emulated time per entry on the board
 LOG_N = 12
-# emulated us from the command reaching the board to its reply, as measured on this rig:
-# a bolus erases one sector at ~25-72 ms and programs until ~115 ms; a rate change
-# erases three (ending ~90, ~160, ~250 ms) and replies at ~270 ms
-WINDOWS = {"bolus": (20000, 120000), "rate": (20000, 270000)}
+# emulated us from the command reaching the board, as measured on this rig: a bolus's
+# first flash write comes at ~70-95 ms (parsing, checks and the event before it), its
+# last at ~115-120 ms; a rate change writes from ~85 ms, its three sector erases end at
+# ~90-115, ~160 and ~250-300 ms, and it replies at ~210-300 ms
+WINDOWS = {"bolus": (60000, 130000), "rate": (80000, 300000)}
 
 
 def steps_day(ml_day, spm):
@@ -228,7 +229,7 @@ def reset_boot_counter(emu, con):
     BOOT_LIMIT of them rightly drop the board into safe mode; waiting the stable run out
     costs ~2 minutes of wall time per 4 cuts on this emulator, this ~15 s.
     """
-    stop_to_repl(con)
+    con.stop_app()
     out = repl_line(con, "from firmware import recovery; from firmware.flashfs import Fs")
     out += repl_line(con, "recovery.boot_ok(Fs('/data')); print('boots', recovery.boot_count(Fs('/data')))")
     if "boots 0" not in out:
@@ -238,20 +239,6 @@ def reset_boot_counter(emu, con):
     con.ok("json on")
     con.ok("login clinician 1234")
     return con
-
-
-def stop_to_repl(con, tries=4, wait_s=30.0):
-    """Ctrl-C until the friendly REPL prompt shows (the app's safe_stop: motor, timers and
-    watchdog off). A Ctrl-C that lands inside a hard timer callback is taken by it, not by
-    the main loop (see docs/board-testing.md), so one is not always enough."""
-    for _ in range(tries):
-        con.ctrl_c()
-        try:
-            con.read_until(REPL_PROMPT, wait_s)
-            return
-        except rp2emu.EmuError:
-            continue
-    raise rp2emu.EmuError("no REPL prompt after %d Ctrl-C" % tries)
 
 
 def sweep(emu, con, plan):

@@ -23,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EMU_DIR = os.path.join(os.path.dirname(ROOT), "shared", "rp2emu")
 EMU_SCRIPT = os.path.join(EMU_DIR, "rp2emu.mjs")
 PROMPT = b"pump> "
+REPL_PROMPT = b">>> "
 SAFE_MODE = b"safe mode ("  # boardsel's line when the application is skipped
 
 # a plausible world before boot (SPEC 2): ~1 kPa line pressure, full reservoir, 3.9 V cell
@@ -388,3 +389,21 @@ class Console:
 
     def ctrl_c(self):
         self.write(b"\x03")
+
+    def stop_app(self, tries=4, wait_s=30.0):
+        """Ctrl-C until the friendly REPL's prompt shows (the app's safe_stop has turned the
+        motor, its timers and the watchdog off); returns how many it took.
+
+        One is enough for the firmware (firmware/ctrlc.py). Before that fix a Ctrl-C sent
+        while the main loop sat in a long C call was taken by the alarm sound's timer
+        callback and the app ran on: the likely cause of the watchdog test's one failure,
+        "could not enter raw repl" (mpremote sends one Ctrl-C and waits 10 s of wall time).
+        """
+        for n in range(1, tries + 1):
+            self.ctrl_c()
+            try:
+                self.read_until(REPL_PROMPT, wait_s)
+                return n
+            except EmuError:
+                continue
+        raise EmuError("no REPL prompt after %d Ctrl-C: %r" % (tries, self._buf[-400:]))
