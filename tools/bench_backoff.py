@@ -23,6 +23,8 @@ SPM = 20000
 RATES = ("0.1", "0.3", "1", "3", "10", "24")
 COMPLIANCES = ("0.5", "1", "2")
 PRE_MS = 2 * 3600000
+ISSUE_RATES = ("0.1", "1", "10")  # where issue 6 sets the 2 uL bolus target
+TARGET_BOLUS_UL = 2
 
 
 class _Adc:
@@ -81,6 +83,7 @@ def measure(quick=False, seeds=200):
     rows = {}
     worst = {"drawn_ul": 0.0, "bolus_ul": 0.0, "pushed_ul": 0.0}
     drew = missed = false = total = 0
+    bolus_issue = 0.0
     err_lo = err_hi = 0.0
     for rate in RATES:
         for c in COMPLIANCES:
@@ -98,6 +101,8 @@ def measure(quick=False, seeds=200):
                     worst[k] = max(worst[k], b[k])
                 r["drawn_ul"] = max(r["drawn_ul"], b["drawn_ul"])
                 r["bolus_ul"] = max(r["bolus_ul"], b["bolus_ul"])
+                if rate in ISSUE_RATES:
+                    bolus_issue = max(bolus_issue, b["bolus_ul"])
                 if b["drawn_ul"] > 0:
                     drew += 1
                     r["runs_drawing_back"] += 1
@@ -115,6 +120,8 @@ def measure(quick=False, seeds=200):
         "runs_drawing_back": drew,
         "worst_drawn_back_ul": round(worst["drawn_ul"], 3),
         "worst_bolus_ul": round(worst["bolus_ul"], 3),
+        "worst_bolus_ul_at_0.1_1_10_ml_day": round(bolus_issue, 3),
+        "meets_targets": drew == 0 and missed == 0 and false == 0 and bolus_issue <= TARGET_BOLUS_UL,
         "worst_pushed_ul": round(worst["pushed_ul"], 3),
         "fit_error_ul": {"late": round(-err_lo, 3), "early": round(err_hi, 3)},
         "per_case": rows,

@@ -1,0 +1,19 @@
+# cpython-only: drives tools/bench_backoff (the sim model in CPython) against the firmware detector
+"""The occlusion back-off against the sim's line model: nothing drawn back, a small bolus."""
+
+from tools import bench_backoff
+
+
+def test_back_off_draws_nothing_back_across_rates_and_lines():
+    got = bench_backoff.measure(seeds=3)
+    assert got["blockages"] == 3 * len(bench_backoff.RATES) * len(bench_backoff.COMPLIANCES)
+    assert got["not_declared"] == 0 and got["declared_before_blockage"] == 0
+    assert got["runs_drawing_back"] == 0, got["per_case"]
+    assert got["worst_bolus_ul_at_0.1_1_10_ml_day"] <= 2, got["per_case"]
+
+
+def test_one_blockage_accounts_for_what_was_pushed():
+    b = bench_backoff.blockage("1", 1, "1")
+    assert b is not None and not b["false_alarm"]
+    assert 0 < b["pushed_ul"] <= 20
+    assert b["drawn_ul"] == 0 and 0 <= b["bolus_ul"] <= 2
