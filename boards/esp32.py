@@ -27,9 +27,27 @@ PIN_BUTTON = 33
 PIN_SAFE = 13
 PIN_BUZZER = 18
 PIN_LED = 2  # the DevKitC's on-board LED on many modules
+# a reservoir load cell on an HX711 instead of the analog level: (DOUT pin, SCK pin, raw count
+# with the reservoir empty, raw count full), from weighing it empty and full; None: analog level
+RESERVOIR_HX711 = None  # for example (16, 17, 81200, 412900)
 TIMER_ID = 0
 WDT_FEED_TIMER_ID = 1
 SOUND_TIMER_ID = 2
+
+
+def reservoir_load_cell(pin, cfg):
+    """The HX711 reading the reservoir in ppm of its capacity, as the analog level does."""
+    from drivers.hx711 import HX711
+
+    dout, sck, empty, full = cfg
+    return HX711(
+        pin(dout, pin.IN),
+        pin(sck, pin.OUT, value=0),
+        zero=empty,
+        span=full - empty,
+        span_unit=1000000,
+        max_step=250000,  # a quarter of the reservoir between samples, as for the analog level
+    )
 
 
 def safe_mode_requested():
@@ -56,7 +74,12 @@ class Board:
             diag=Pin(PIN_DIAG, Pin.IN, Pin.PULL_DOWN),
         )
         self.adc_pressure = ADC(Pin(PIN_PRESSURE), atten=ADC.ATTN_11DB)
-        self.adc_reservoir = ADC(Pin(PIN_RESERVOIR), atten=ADC.ATTN_11DB)
+        self.adc_reservoir = None
+        self.reservoir_sensor = None
+        if RESERVOIR_HX711 is None:
+            self.adc_reservoir = ADC(Pin(PIN_RESERVOIR), atten=ADC.ATTN_11DB)
+        else:
+            self.reservoir_sensor = reservoir_load_cell(Pin, RESERVOIR_HX711)
         self.adc_battery = ADC(Pin(PIN_BATTERY), atten=ADC.ATTN_11DB)
         self.button = Pin(PIN_BUTTON, Pin.IN, Pin.PULL_UP)
         self.buzzer = PWM(Pin(PIN_BUZZER), freq=2000, duty_u16=0)

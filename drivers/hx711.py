@@ -14,11 +14,17 @@ FULL = 0x7FFFFF
 
 
 class HX711:
-    def __init__(self, dout, sck, zero=0, per_unit=1, max_step=0, timeout_ms=TIMEOUT_MS):
+    def __init__(
+        self, dout, sck, zero=0, per_unit=1, max_step=0, timeout_ms=TIMEOUT_MS, span=None, span_unit=1
+    ):
         self._dout = dout
         self._sck = sck
         self.zero = zero  # raw count at zero load (tare)
         self.per_unit = per_unit  # raw counts per unit (calibration)
+        # or, where a unit is finer than a count (a reservoir in ppm of its capacity), the raw
+        # counts from zero to `span_unit` units; the product is a long int, outside any interrupt
+        self.span = span
+        self.span_unit = span_unit
         self._max_step = max_step
         self._timeout = timeout_ms
         self._wait_ms = 0
@@ -59,7 +65,10 @@ class HX711:
             # a saturated bridge reads like a broken one
             self.health = IMPLAUSIBLE
             return self.health
-        v = (raw - self.zero) // self.per_unit
+        if self.span:
+            v = (raw - self.zero) * self.span_unit // self.span
+        else:
+            v = (raw - self.zero) // self.per_unit
         if self._max_step and self._prev is not None:
             step = v - self._prev
             if step > self._max_step or -step > self._max_step:
@@ -76,3 +85,8 @@ class HX711:
 
     def ok(self):
         return self.health == OK
+
+    def reset_watch(self):
+        """Forget the last value: a refill moves the load as fast as the syringe."""
+        self._prev = None
+        self._jumps = 0

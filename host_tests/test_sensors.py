@@ -103,6 +103,8 @@ class FakeHX711:
         if x and not self.sck_level:
             self.bit += 1
             self.pulses += 1
+        if not x and self.bit >= 25:
+            self.bit = 0  # the 25th pulse ends the read: the next conversion is ready
         self.sck_level = 1 if x else 0
         return None
 
@@ -132,3 +134,44 @@ def test_button_debounces_and_counts_one_press():
     pin.driven = 1
     b.poll(10)
     assert pin.value() == 1
+
+
+class LoadCellPins:
+    """A Pin class for boards.esp32.reservoir_load_cell: DOUT and SCK on one FakeHX711."""
+
+    IN = 1
+    OUT = 2
+    cell = None
+
+    def __init__(self, id, mode, value=None):
+        c = LoadCellPins.cell
+        self._fn = c.dout if mode == LoadCellPins.IN else c.sck
+        if value is not None:
+            self._fn(value)
+
+    def __call__(self, x=None):
+        return self._fn(x)
+
+
+class LoadCellBoard:
+    vref_mv = 3300
+
+    def __init__(self, sensor):
+        self.reservoir_sensor = sensor
+        self.adc_reservoir = None
+
+
+def test_a_load_cell_reservoir_reads_ppm_of_capacity_and_times_out():
+    from boards.esp32 import reservoir_load_cell
+    from firmware.safety.sensing import Sensors
+
+    LoadCellPins.cell = f = FakeHX711(81200 + (412900 - 81200) * 3 // 4)
+    s = Sensors(LoadCellBoard(reservoir_load_cell(LoadCellPins, (16, 17, 81200, 412900))))
+    assert s.sample(250, True) == []
+    assert abs(s.reservoir_ppm() - 750000) <= 1
+    f.value = 81200 + (412900 - 81200) // 4  # a quarter less between two samples is a refill, not a
+    s.sample(250, True, refill=True)  # fault, when a refill is open
+    assert abs(s.reservoir_ppm() - 250000) <= 1
+    f.ready = False  # unplugged: the chip never signals a conversion
+    faults = [s.sample(250, True) for _ in range(4)]
+    assert faults[-1] == ["reservoir timeout"] and s.reservoir_ppm() is None

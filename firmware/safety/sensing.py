@@ -2,7 +2,8 @@
 
 Scaling is SPEC 2's Pico table: pressure 0.33 V = 0 kPa to 2.97 V = 300 kPa
 (kept in Pa), reservoir 0.33 V = empty to 2.97 V = full (kept in parts per
-million of the capacity), battery through a 1:2 divider (cell mV). A board
+million of the capacity, or a board's own `reservoir_sensor`, such as a load
+cell on an HX711), battery through a 1:2 divider (cell mV). A board
 without an object simply has no such sensor; one without a battery says so
 (`has_battery = False`) and its battery checks are skipped.
 """
@@ -22,8 +23,9 @@ class Sensors:
         if adc is not None:
             self.pressure = Analog(adc, 330, 2970, 0, 300000, vref_mv=vref, max_step=PRESSURE_MAX_STEP_PA)
         adc = getattr(board, "adc_reservoir", None)
-        self.reservoir = None
-        if adc is not None:
+        # a board may give a ready reservoir sensor instead (a load cell on an HX711, in ppm)
+        self.reservoir = getattr(board, "reservoir_sensor", None)
+        if self.reservoir is None and adc is not None:
             self.reservoir = Analog(adc, 330, 2970, 0, 1000000, vref_mv=vref, max_step=RESERVOIR_MAX_STEP_PPM)
         adc = getattr(board, "adc_battery", None)
         self.battery = None
