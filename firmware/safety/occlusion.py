@@ -25,6 +25,8 @@ the fit dated the rise up to 0.9 uL early and up to 1.1 uL late (0.9 uL
 still drew back 0.02 uL once in 3,600).
 """
 
+from array import array
+
 from firmware.safety import kneefit
 
 try:
@@ -35,6 +37,7 @@ except ImportError:
 WINDOW = 24  # quanta kept: 24 uL at least, beyond the 20 uL target
 BINS = 96  # fit bins kept (a quarter uL each): the rise and a baseline before it, 24 uL
 BIN_MAX_SAMPLES = 2048  # keeps a bin's pressure sum a small int (2048 x 300 kPa < 2**30)
+REBASE = 1 << 28  # bin positions are kept relative to a base moved on before they leave small ints
 MARGIN_NL = 1000
 
 
@@ -59,6 +62,12 @@ class Occlusion:
         self.abs_samples = abs_samples
         self.compliance_nl_kpa = compliance_nl_kpa
         self.set_steps_per_ml(steps_per_ml, rise_max_ml_day)
+        # a ring of closed bins, allocated once: a list of tuples made one by one while pumping
+        # left long-lived small objects all over the heap, and a 1 MB heap could no longer
+        # give 21 KB in one block (the trend's save at shutdown failed)
+        self._bv = array("i", [0] * BINS)  # mean position, steps after _vbase
+        self._bp = array("i", [0] * BINS)  # mean Pa
+        self._bw = array("i", [0] * BINS)  # samples
         self.reset()
 
     def set_steps_per_ml(self, steps_per_ml, rise_max_ml_day=48):
@@ -75,7 +84,8 @@ class Occlusion:
         self._qms = 0
         self._qn = 0
         self._above = 0
-        self._bins = []  # closed fit bins: (mean position steps, mean Pa, samples)
+        self._bhead = self._bcount = 0  # the ring of closed bins: oldest, how many
+        self._vbase = None  # type: Any
         self._b0 = None  # type: Any  # open bin: first position, sum of offsets, sum of Pa, samples
         self._bsv = self._bsp = self._bn = 0
         self.last = None  # type: Any  # what the last detection saw, for the log
@@ -132,21 +142,49 @@ class Occlusion:
         return self._detect("rise", p_pa, base, steps)
 
     def _bin(self, p_pa, steps):
+        if self._vbase is None:
+            self._vbase = steps
+        rel = steps - self._vbase
+        if rel > REBASE:
+            self._rebase(rel)
+            rel = steps - self._vbase
         if self._b0 is None:
-            self._b0 = steps
+            self._b0 = rel
             self._bsv = self._bsp = self._bn = 0
-        self._bsv += steps - self._b0
+        self._bsv += rel - self._b0
         self._bsp += p_pa
         self._bn += 1
-        if steps - self._b0 >= self.bin_steps or self._bn >= BIN_MAX_SAMPLES:
-            self._bins.append(self._open_bin())
-            if len(self._bins) > BINS:
-                self._bins.pop(0)
+        if rel - self._b0 >= self.bin_steps or self._bn >= BIN_MAX_SAMPLES:
+            if self._bcount < BINS:
+                i = (self._bhead + self._bcount) % BINS
+                self._bcount += 1
+            else:
+                i = self._bhead  # the oldest goes
+                self._bhead = (i + 1) % BINS
+            n = self._bn
+            self._bv[i] = self._b0 + self._bsv // n
+            self._bp[i] = self._bsp // n
+            self._bw[i] = n
             self._b0 = None
 
-    def _open_bin(self):
+    def _rebase(self, shift):
+        for j in range(self._bcount):
+            i = (self._bhead + j) % BINS
+            self._bv[i] -= shift
+        if self._b0 is not None:
+            self._b0 -= shift
+        self._vbase += shift
+
+    def _points(self):
+        """The bins oldest first, the open one last: [(position after _vbase, mean Pa, samples)]."""
+        pts = []
+        for j in range(self._bcount):
+            i = (self._bhead + j) % BINS
+            pts.append((self._bv[i], self._bp[i], self._bw[i]))
         n = self._bn
-        return (self._b0 + self._bsv // n, self._bsp // n, n)
+        if self._b0 is not None and n:
+            pts.append((self._b0 + self._bsv // n, self._bsp // n, n))
+        return pts
 
     def _detect(self, kind, p_pa, base, steps):
         self.last = {"kind": kind, "dp_pa": p_pa - base, "at_steps": steps}
@@ -156,15 +194,13 @@ class Occlusion:
         """The back-off for the last detection, in steps: called once the motor has stopped, as
         the fit takes longer than a tick on a board. Fills in the detection's log fields."""
         hit = self.last
-        pts = list(self._bins)
-        if self._b0 is not None and self._bn:
-            pts.append(self._open_bin())
-        got = kneefit.fit(pts, steps)
+        base = self._vbase if self._vbase is not None else steps
+        got = kneefit.fit(self._points(), steps - base)
         if got is None:
             pushed, stored = self._quanta_rise(hit["dp_pa"], steps)
         else:
             knee, num, den = got
-            pushed = steps - knee
+            pushed = steps - base - knee
             cmax = self.compliance_nl_kpa * self.steps_per_ml  # steps per kPa, x 10**6
             # the fitted rise over the pushed volume times the largest compliance
             stored = num * pushed * cmax // (den * 1000000000)
