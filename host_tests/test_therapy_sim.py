@@ -8,7 +8,7 @@ The figures must match the program: delivered steps within one step of the progr
 import json
 import os
 import subprocess
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOGIN = ["json on", "login clinician 1234", "rx drug morphine 10mg/mL"]
@@ -91,7 +91,9 @@ def _check(name):
     st = replies[-1]
     assert st["state"] == state, st
     assert abs(st["delivered_total_steps"] - steps) <= 1, (st["delivered_total_steps"], steps)
-    assert st["delivered_total_ml"] == Decimal(st["delivered_total_steps"]) / 20000
+    # shown to 0.1 uL (4 decimals of a mL), rounded half up: a step is 0.05 uL
+    want = (Decimal(st["delivered_total_steps"]) / 20000).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    assert st["delivered_total_ml"] == want, (st["delivered_total_ml"], want)
     assert st["dose_unit"] == "mg"
     return st
 
