@@ -4,13 +4,37 @@
 simulator uses it too, so the firmware it runs is the firmware a board runs.
 """
 
-from firmware import cmd_core, cmd_safety, cmd_session, cmd_therapy, console, persist, safety
+from firmware import cmd_core, console, persist, safety, therapy
 from firmware.auth import Auth
 from firmware.pump import Pump
 from firmware.shell import Shell
 from firmware.trend import attach as attach_trend
 
 PROMPT = console.PROMPT
+
+# Command groups imported at their first use, not at boot (Shell.lazy): the
+# names each group's `register` adds (host_tests/test_lazy_commands.py checks).
+SESSION_CMDS = ("login", "logout", "passwd")
+SAFETY_CMDS = ("alarms", "ack", "silence", "sensors", "selftest", "refill")
+THERAPY_CMDS = ("rx", "program", "bolus", "ptm", "prime", "calibrate")
+
+
+def _session_cmds(shell):
+    from firmware import cmd_session
+
+    cmd_session.register(shell)
+
+
+def _safety_cmds(shell):
+    from firmware import cmd_safety
+
+    cmd_safety.register(shell)
+
+
+def _therapy_cmds(shell):
+    from firmware import cmd_therapy
+
+    cmd_therapy.register(shell)
 
 
 def build(board, start_time=None, fs=None, cause=None):
@@ -22,12 +46,13 @@ def build(board, start_time=None, fs=None, cause=None):
     auth.attach(shell)
     pump.auth = auth  # pyright: ignore[reportAttributeAccessIssue]  (Pump declares it None until wired)
     pump.services.append(auth)
-    cmd_session.register(shell)
+    shell.lazy(SESSION_CMDS, _session_cmds)
     attach_trend(pump, shell)
     safety.attach(pump)  # sensors, supervisor, reservoir: before boot, which restores their state
-    cmd_safety.register(shell)
+    shell.lazy(SAFETY_CMDS, _safety_cmds)
     # therapy after safety: a rate it sets at a boundary is checked over the interval that follows
-    cmd_therapy.attach(pump, shell)  # before boot: the prescription is restored from flash
+    therapy.attach(pump)  # before boot: the prescription is restored from flash
+    shell.lazy(THERAPY_CMDS, _therapy_cmds)
     # keep last: restores every service attached above from flash
     persist.boot(pump, cause or _reset_cause(board))
     return pump, shell

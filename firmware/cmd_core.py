@@ -15,7 +15,7 @@ def cmd_help(sh, words):
     if len(words) > 1:
         raise PumpError(E_SYNTAX, "usage: help [CMD]")
     if words:
-        c = sh.commands.get(words[0])
+        c = sh.command(words[0])
         if c is None:
             raise PumpError(E_UNKNOWN, "unknown command '%s'; try help" % printable(words[0]))
         return {
@@ -25,6 +25,7 @@ def cmd_help(sh, words):
             "help": c.text,
             "text": "%s  (%s)\n  %s" % (c.usage, _role(c), c.text),
         }
+    sh.load_all()
     names = sorted(sh.commands)
     lines = ["%-34s %s" % (sh.commands[n].usage, sh.commands[n].text) for n in names]
     return {"commands": names, "text": "\n".join(lines)}

@@ -226,16 +226,3 @@ def register(sh):
     sh.add("ptm", ANY, cmd_ptm, "ptm | ptm set dose= lockout= max=", "patient bolus, and its settings")
     sh.add("prime", CLINICIAN, cmd_prime, "prime VOLUME_ML", "priming bolus on a stopped pump")
     sh.add("calibrate", CLINICIAN, cmd_calibrate, "calibrate begin STEPS|measured ML", "steps per mL")
-
-
-def attach(pump, shell):
-    """Create the therapy service and its commands (app.build calls this)."""
-    from firmware.therapy.service import Therapy
-    from firmware.therapy.state import Acct
-
-    t = Therapy(pump)
-    pump.therapy = t
-    pump.services.append(t)
-    pump.services.append(Acct(t))
-    register(shell)
-    return t

@@ -4,12 +4,13 @@
 `boot` after all of them, so every service's record is restored.
 """
 
-from firmware import checkpoint, cmd_log, eventlog, recovery
+from firmware import checkpoint, eventlog, recovery
 from firmware.flashfs import MemFs
 from firmware.shell import ROLE_NAMES
 
 LOG_SEGMENTS = 4
 LOG_SEGMENT_BYTES = 4096
+LOG_CMDS = ("log", "time")  # imported at first use (Shell.lazy): not needed to boot
 
 
 def attach(pump, shell, fs=None):
@@ -26,6 +27,10 @@ def attach(pump, shell, fs=None):
     acting = [False]
     # who acts: the shell's role while a command runs, else the pump itself
     log.who = lambda: ROLE_NAMES[shell.role] if acting[0] else "pump"
+    # every entry until boot's restore is done (auth's DEFAULT_PIN alarm, the
+    # restore's own) reaches flash in one append: each costs the Pico 60-150 ms
+    # of the 2 s it has to answer (SPEC 8); recovery.restore releases them
+    log.hold()
     cp = checkpoint.Checkpoint(fs, pump)
     pump.log = log
     pump.store = cp
@@ -34,9 +39,15 @@ def attach(pump, shell, fs=None):
     pump.services.append(cp)
     if getattr(pump.alarms, "persist_key", None) is None:
         pump.services.append(recovery.AlarmRecords(pump.alarms))
-    cmd_log.register(shell)
+    shell.lazy(LOG_CMDS, _log_cmds)
     _flush_after_commands(shell, cp, acting)
     return cp
+
+
+def _log_cmds(shell):
+    from firmware import cmd_log
+
+    cmd_log.register(shell)
 
 
 def _flush_after_commands(shell, cp, acting):

@@ -18,12 +18,13 @@ ROLE_NAMES = ("patient", "clinician")
 
 
 class Command:
-    def __init__(self, name, role, fn, usage, text):
+    def __init__(self, name, role, fn, usage, text, load=None):
         self.name = name
         self.role = role
         self.fn = fn
         self.usage = usage
         self.text = text
+        self.load = load  # set on a placeholder: what imports and registers the real command
 
 
 class Shell:
@@ -38,6 +39,46 @@ class Shell:
 
     def add(self, name, role, fn, usage, text):
         self.commands[name] = Command(name, role, fn, usage, text)
+
+    def lazy(self, names, load):
+        """Commands whose module is imported at their first use, not at boot.
+
+        Each import costs the Pico 10-80 ms of flash lookups and loading, and
+        the pump must answer `status` within 2 s of power-on (SPEC 8), so
+        command groups nobody needs before then wait: `load(shell)` imports
+        the group and registers `names` (the same names, a test checks). Until
+        then each name holds a placeholder, so `help`, the registry and
+        unknown-command errors see every command. Never called from an
+        interrupt: only the shell's own dispatch loads.
+        """
+        for n in names:
+            self.commands[n] = Command(n, PATIENT, self._stub(n), n, "", load)
+
+    def _stub(self, name):
+        # the placeholder's handler, for callers that take `commands[name].fn` directly
+        def run(sh, words):
+            c = self.command(name)
+            if c is None:
+                raise PumpError(E_UNKNOWN, "unknown command '%s'; try help" % printable(name))
+            return c.fn(sh, words)
+
+        return run
+
+    def command(self, name):
+        """The registered command `name` (its group imported first if lazy), or None."""
+        c = self.commands.get(name)
+        if c is None or c.load is None:
+            return c
+        load = c.load
+        load(self)
+        for n in [k for k in self.commands if self.commands[k].load is load]:
+            del self.commands[n]  # a name its group did not register is unknown, not a loop
+        return self.commands.get(name)
+
+    def load_all(self):
+        """Import every lazy group (`help` lists every command's usage)."""
+        for n in list(self.commands):
+            self.command(n)
 
     def handle(self, raw):
         """Answer one line (bytes or TOOLONG); None for a blank line.
@@ -74,7 +115,7 @@ class Shell:
         words = split_words(line)
         for h in self.before:
             h(self)
-        cmd = self.commands.get(words[0])
+        cmd = self.command(words[0])
         if cmd is None:
             raise PumpError(E_UNKNOWN, "unknown command '%s'; try help" % printable(words[0]))
         # the role is checked before the handler looks at any value

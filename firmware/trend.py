@@ -152,8 +152,6 @@ class Trend:
 
 def attach(pump, shell):
     """Wire the trend buffer and its `trend` command (app.build)."""
-    from firmware import cmd_trend
-
     # a board short of RAM may hold fewer samples (boards/<board>.py `trend_capacity`)
     cap = getattr(pump.board, "trend_capacity", CAPACITY)
     t = Trend(capacity=cap, fs=getattr(pump.store, "fs", None))
@@ -161,5 +159,14 @@ def attach(pump, shell):
     pump.listeners.append(t.on_event)
     pump.trend = t
     pump.services.append(t)
-    cmd_trend.register(shell)
+    shell.lazy(TREND_CMDS, _trend_cmds)  # imported at first use: not needed to boot
     return t
+
+
+TREND_CMDS = ("trend",)
+
+
+def _trend_cmds(shell):
+    from firmware import cmd_trend
+
+    cmd_trend.register(shell)

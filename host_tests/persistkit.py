@@ -131,6 +131,9 @@ def run_cut(cut_at, rng=None, cut_boot_at=None):
         "restored": p.ledger.total_steps,
         "counted_24h": p.ledger.counted_24h(p.pump_ms()),
         "assumed": p.store.boot_info.get("assumed_steps", 0),
+        # every boot's worst case still in the window: a boot that was itself cut after
+        # saving its checkpoint left its assumption in the ledger the last boot restored
+        "assumed_all": p.ledger.counted_24h(p.pump_ms()) - p.ledger.delivered_24h(p.pump_ms()),
         # the fastest rate the scenario ever runs: 14 mg/day plus a 0.2 mg bolus over 5 min
         "bound": worst_case_steps(BOUND_RATE, p.store.interval_ms),
     }
@@ -144,8 +147,8 @@ def check(r):
     loss = r["truth"] - r["restored"]
     if loss < 0:
         bad.append("restored more than was delivered: %d" % loss)
-    if loss > r["assumed"]:
-        bad.append("lost %d steps, more than the %d counted as worst case" % (loss, r["assumed"]))
+    if loss > r["assumed_all"]:
+        bad.append("lost %d steps, more than the %d counted as worst case" % (loss, r["assumed_all"]))
     if r["assumed"] > r["bound"]:
         bad.append(
             "assumed %d steps, more than one interval at the top rate (%d)" % (r["assumed"], r["bound"])

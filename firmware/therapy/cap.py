@@ -15,7 +15,7 @@ bin or a record on the change's own millisecond at the higher of the two): the c
 from firmware.errors import E_LIMIT, PumpError
 from firmware.ledger import BIN_MS, NBINS
 from firmware.pump import RUNNING, STOPPED, SUSPENDED
-from firmware.therapy import limits
+from firmware.therapy import limits_module
 from firmware.therapy.units import show, steps_ng
 
 WINDOW_MS = 86400000 + BIN_MS  # a record older than this is out of every bin the ledger sums
@@ -126,7 +126,9 @@ def bin_slack(max_rate):
 def check_window(t, p, spm):
     # a new program may not make the basal cross the cap with the boluses still in the window
     now = t.pump.pump_ms()
-    c = limits.cap_steps(t.drug, t.soft_daily, peak(t.cap_hist, now, p.daily_steps(), 1, t), t.conc, spm)
+    c = limits_module().cap_steps(
+        t.drug, t.soft_daily, peak(t.cap_hist, now, p.daily_steps(), 1, t), t.conc, spm
+    )
     if used(t, now, p.daily_steps()) > c:
         raise PumpError(
             E_LIMIT,
@@ -149,7 +151,7 @@ def used(t, now, daily):
 def cap_steps(t):
     now = t.pump.pump_ms()
     pd = peak(t.cap_hist, now, t.prog.daily_steps() if t.prog else 0, 1, t)
-    return limits.cap_steps(t.drug, t.soft_daily, pd, t.conc, t.pump.steps_per_ml)
+    return limits_module().cap_steps(t.drug, t.soft_daily, pd, t.conc, t.pump.steps_per_ml)
 
 
 def admit(t, steps, what):

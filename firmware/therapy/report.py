@@ -3,7 +3,7 @@
 from firmware import isotime
 from firmware.errors import E_STATE, PumpError
 from firmware.pump import RUNNING
-from firmware.therapy import cap, limits, units
+from firmware.therapy import cap, limits_module, units
 from firmware.therapy.program import build
 from firmware.therapy.units import dose_dec, ml_dec, steps_ng, steps_nl
 
@@ -63,8 +63,8 @@ def prescription(t):
             "over_s": t.ptm_over,
         }
         if t.prog is not None:
-            rx["daily_dose"] = dose_dec(limits.daily_ng(t.prog, t.conc, spm), u)
-            rx["daily_ml"] = ml_dec(limits.daily_nl(t.prog, spm))
+            rx["daily_dose"] = dose_dec(limits_module().daily_ng(t.prog, t.conc, spm), u)
+            rx["daily_ml"] = ml_dec(limits_module().daily_nl(t.prog, spm))
     return rx
 
 
@@ -105,8 +105,8 @@ def show(t):
 
 
 def summary(t, p, spm):
-    dng = limits.daily_ng(p, t.conc, spm)
-    dnl = limits.daily_nl(p, spm)
+    dng = limits_module().daily_ng(p, t.conc, spm)
+    dnl = limits_module().daily_nl(p, spm)
     return {
         "mode": p.name(),
         "program": " ".join(p.words),
@@ -114,8 +114,8 @@ def summary(t, p, spm):
         "daily_dose_ng": dng,
         "dose_unit": t.unit,
         "daily_ml": ml_dec(dnl),
-        "rounding": dose_dec(limits.rounding_ng(p, t.conc, spm), t.unit),
-        "rounding_ng": limits.rounding_ng(p, t.conc, spm),
+        "rounding": dose_dec(limits_module().rounding_ng(p, t.conc, spm), t.unit),
+        "rounding_ng": limits_module().rounding_ng(p, t.conc, spm),
         "daily_steps": p.daily_steps(),
         "max_rate_ml_day": ml_dec(steps_nl(p.max_rate(), spm)),
         "days_to_empty": days_to_empty(t, dnl),
@@ -145,6 +145,6 @@ def status_line(t):
     return {
         "mode": p.name(),
         "rate_ml_day": ml_dec(steps_nl(t.pump.basal, spm)),
-        "daily_dose": dose_dec(limits.daily_ng(p, t.conc, spm), t.unit),
+        "daily_dose": dose_dec(limits_module().daily_ng(p, t.conc, spm), t.unit),
         "state": t.pump.state,
     }

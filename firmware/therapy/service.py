@@ -20,12 +20,21 @@ except ImportError:
 
 from firmware.errors import E_CONFIRM, E_STATE, PumpError
 from firmware.pump import RUNNING, STOPPED, SUSPENDED
-from firmware.therapy import boluses, cap, druglib, limits, report, state
+from firmware.therapy import cap, druglib_module, limits_module, report, state
 from firmware.therapy.program import DAY, build, win_rate
 from firmware.therapy.units import dose_dec, ml_dec, parse_conc, steps_ng, steps_nl
 
 DAY_MS = 86400000
 TIMED = ("bolus", "ptm", "trial")  # ride on the basal for a set time; the others run a step budget
+
+
+def _boluses():
+    # imported at the first bolus, refill or calibration, not at boot: the pump must
+    # answer `status` within 2 s of power-on (SPEC 8) and each import costs the Pico
+    # tens of ms. Called from the shell and the main loop only, never an interrupt.
+    from firmware.therapy import boluses
+
+    return boluses
 
 
 class Therapy:
@@ -34,7 +43,7 @@ class Therapy:
 
     def __init__(self, pump):
         self.pump = pump
-        self.pl = druglib.pump_limits()
+        self._pl = None  # the pump-wide limits, read from the drug library at first use (pl)
         self.drug = None  # type: Any
         self.conc = 0
         self.unit = "mg"
@@ -74,6 +83,17 @@ class Therapy:
         self.trial_report = None  # type: Any
         self.capped = False
 
+    @property
+    def pl(self):
+        """The pump-wide hard limits (druglib.PumpLimits), read from the library when first needed.
+
+        Not at boot: reading and parsing drugs.json costs the Pico tens of ms of
+        the 2 s it has to answer `status` (SPEC 8), and nothing at boot needs it.
+        """
+        if self._pl is None:
+            self._pl = druglib_module().pump_limits()
+        return self._pl
+
     # ---- prescription ---------------------------------------------------
 
     def stamp(self, who):
@@ -81,9 +101,9 @@ class Therapy:
         self.changed_at = self.pump.wall()
 
     def set_drug(self, name, conc_text, who):
-        drug = druglib.load(name)
+        drug = druglib_module().load(name)
         conc, unit = parse_conc(conc_text)
-        limits.check_conc(drug, conc, unit)
+        limits_module().check_conc(drug, conc, unit)
         if self.pump.state not in (STOPPED,):
             raise PumpError(
                 E_STATE, "stop the pump before changing the drug (a refill changes concentration)"
@@ -133,7 +153,7 @@ class Therapy:
     def propose(self, words):
         self.need_drug()
         p = build(words, self.conc, self.pump.steps_per_ml)
-        warn = limits.check_program(
+        warn = limits_module().check_program(
             p,
             self.drug,
             self.pl,
@@ -162,7 +182,7 @@ class Therapy:
         warn = self.pending_warn if self.pending is not None else []
         if p is not None and (self.pending_spm or self.pending is None):
             p = build(p.words, self.conc, spm)
-            warn = limits.check_program(
+            warn = limits_module().check_program(
                 p, self.drug, self.pl, self.soft_daily, self.soft_bolus, self.conc, self.unit, spm
             )
         if warn and not override:
@@ -321,29 +341,29 @@ class Therapy:
 
     def bolus(self, amount, dur_s, override, kind="bolus"):
         """A bolus now on top of the basal: exact size from the engine's step budget."""
-        return boluses.bolus(self, amount, dur_s, override, kind)
+        return _boluses().bolus(self, amount, dur_s, override, kind)
 
     def patient_bolus(self, source="shell"):
         """The patient's bolus (`ptm` or the button): same checks, same log, whichever asked."""
-        return boluses.patient_bolus(self, source)
+        return _boluses().patient_bolus(self, source)
 
     def set_ptm(self, dose_ng, lockout_s, count, over_s, override):
-        return boluses.set_ptm(self, dose_ng, lockout_s, count, over_s, override)
+        return _boluses().set_ptm(self, dose_ng, lockout_s, count, over_s, override)
 
     def prime(self, nl):
-        return boluses.prime(self, nl)
+        return _boluses().prime(self, nl)
 
     def calibrate_begin(self, steps):
-        return boluses.calibrate_begin(self, steps)
+        return _boluses().calibrate_begin(self, steps)
 
     # ---- refill hook --------------------------------------------------------
 
     def check_concentration(self, new_conc):
         """Raise PumpError if `new_conc` (ng/mL, or text like '2mg/mL') cannot be taken; else its ng/mL."""
-        return boluses.check_concentration(self, new_conc)
+        return _boluses().check_concentration(self, new_conc)
 
     def concentration_changed(self, new_conc, bridge=True):
-        return boluses.concentration_changed(self, new_conc, bridge)
+        return _boluses().concentration_changed(self, new_conc, bridge)
 
     # ---- the main loop --------------------------------------------------------
 

@@ -5,7 +5,7 @@ accounting the cap needs (boluses, patient boluses, priming, programs still in t
 in progress), saved with every checkpoint (record class "acct"). Times are pump ms.
 """
 
-from firmware.therapy import cap, druglib
+from firmware.therapy import cap, druglib_module
 from firmware.therapy.program import build
 
 DAY_MS = 86400000
@@ -32,7 +32,7 @@ def snapshot(t):
 
 
 def restore(t, d):
-    drug = druglib.load(d["drug"]) if d.get("drug") else None
+    drug = druglib_module().load(d["drug"]) if d.get("drug") else None
     prog = build(d["prog"], d["conc"], d["spm"]) if d["prog"] and drug else None
     t.drug = drug
     t.conc, t.unit = d["conc"], d["unit"]
