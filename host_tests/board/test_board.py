@@ -37,16 +37,23 @@ def edges_between(emu, t0, t1):
 def buzzer_pulses(emu, t0, t1, gap_us=20000):
     """(start, width) of each tone pulse on the PWM buzzer pin: edges closer than `gap_us` are one."""
     out = []
+    before = None  # the last buzzer edge before the window
     for t, p, _lv in emu.edges():
-        if p != rp2emu.PIN_BUZZER or t < t0 or t >= t1:
+        if p != rp2emu.PIN_BUZZER or t >= t1:
+            continue
+        if t < t0:
+            before = t
             continue
         if out and t - (out[-1][0] + out[-1][1]) < gap_us:
             out[-1] = (out[-1][0], t - out[-1][0])
         else:
             out.append((t, 0))
-    # a pulse still sounding when the window closes is cut by the window, not measured
+    # a pulse still sounding when the window closes, or already sounding when it opens, is cut
+    # by the window, not measured
     if out and t1 - (out[-1][0] + out[-1][1]) < gap_us:
         out.pop()
+    if out and before is not None and out[0][0] - before < gap_us:
+        out.pop(0)
     return [x for x in out if x[1] > 0]
 
 
