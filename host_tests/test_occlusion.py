@@ -181,3 +181,18 @@ def test_partial_occlusion_at_high_flow_is_caught():
     ev = k.named("occlusion")[0]
     # a partial blockage lets fluid through: the back-off is capped by dP x C, not all pushed
     assert ev["backoff_steps"] <= ev["pushed_steps"]
+
+
+def test_a_failed_relief_still_stops_and_alarms_with_no_back_off():
+    k = occluded_kit("10")
+
+    def boom(steps):
+        raise MemoryError("no block for the fit")
+
+    k.pump.safety.occlusion.relief = boom
+    t = k.run_until(lambda: k.alarm("OCCLUSION") is not None, 4 * HOUR_MS)
+    assert t is not None and k.pump.state == "alarm"
+    assert not k.pump.engine.running()
+    ev = k.named("occlusion")
+    assert len(ev) == 1 and ev[0]["backoff_steps"] == 0 and ev[0]["pushed_steps"] == -1
+    assert k.pump.ledger.rev == 0  # nothing drawn back

@@ -177,13 +177,20 @@ class Supervisor:
 
     def _occluded(self, pump, hit):
         pump.engine.stop()  # first: finding where the rise began takes longer than a tick
-        steps = self.occlusion.relief(hit["at_steps"])
+        try:
+            steps = self.occlusion.relief(hit["at_steps"])
+        except Exception:  # noqa: BLE001  (a MemoryError in the fit on a fragmented heap)
+            # the alarm matters more than the relief: no back-off errs toward a bolus when the
+            # blockage clears, never toward drawing fluid back
+            steps = 0
+            hit["pushed_steps"] = -1
+            hit["backoff_steps"] = 0
+        self._was_running = False
         pump.alarms.raise_alarm(
             "OCCLUSION", "%s: +%d Pa after %d steps" % (hit["kind"], hit["dp_pa"], hit["pushed_steps"])
         )
         pump.engine.back_off(steps)  # after the stop: the stop would cancel a back-off
         pump.event("occlusion", backoff_steps=steps, **{k: hit[k] for k in ("kind", "dp_pa", "pushed_steps")})
-        self._was_running = False
 
     def _stopped_reminder(self, pump, now):
         if self._stopped_at is None:
