@@ -13,9 +13,13 @@ Two tests, on integers (pressure in Pa, volume in motor steps):
   is declared when the last `rise_quanta` quanta all sit `rise_pa` above it.
 
 The back-off (SPEC 6) is the smaller of the rise times the line's
-compliance (the configured upper bound) and the volume pushed since the rise
-began, so a partial blockage that still let fluid through draws nothing back
-from the patient. Where the rise began comes from a hinge fit on volume bins
+compliance and the volume pushed since the rise began, so that a partial
+blockage that still let fluid through draws nothing back from the patient.
+The compliance here is the configured upper bound (2 uL/kPa), not the line's
+own: on a stiff line (0.5 uL/kPa) partly blocked, the smaller term is then
+what was pushed, and what leaked through is drawn back (0.2 uL at 24 mL/day,
+about 1.6 uL at 48 in review runs); a measured line compliance would fix it
+and is not built (docs/sim_model.md, Limits). Where the rise began comes from a hinge fit on volume bins
 (kneefit.py): dating it from the quanta alone put it up to 6 uL early and
 drew that much back. The fit's own error is then taken off (MARGIN_NL), so
 it falls on the side of a small bolus when the line clears (target at most
