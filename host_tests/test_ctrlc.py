@@ -7,6 +7,7 @@ the VM would, in the middle of the callback.
 """
 
 import machine
+from consolekit import FakeIn, FakePoll
 from shellkit import Kit
 
 from drivers.buzzer import Buzzer
@@ -62,37 +63,6 @@ def test_the_sound_callback_hands_a_ctrl_c_on_and_keeps_playing():
     assert pwm.starts == 10, pwm.starts  # the burst still plays: the callback did not die
 
 
-class FakeIn:
-    def __init__(self, data):
-        self.data = data
-        self.i = 0
-
-    def read(self, n):
-        b = self.data[self.i : self.i + n]
-        self.i += len(b)
-        return b
-
-
-class FakePoll:
-    """Input when there is some; after `limit` empty waits the test has failed (no Ctrl-C came)."""
-
-    def __init__(self, inp, kit, limit=50):
-        self.inp = inp
-        self.kit = kit
-        self.limit = limit
-        self.waits = 0
-
-    def poll(self, timeout):
-        if self.inp.i < len(self.inp.data):
-            return [(0, 1)]
-        if timeout:
-            self.waits += 1
-            self.kit.board.clock.advance_ms(10)
-            if self.waits > self.limit:
-                raise RuntimeError("the loop never stopped")
-        return []
-
-
 class Calls:
     def __init__(self, board):
         self.board = board
@@ -135,7 +105,13 @@ def test_the_console_loop_stops_safely_on_a_ctrl_c_a_callback_caught():
     b = Calls(k.board)
     stopped = []
     console.serve(
-        k.pump, k.sh, b, inp=inp, write=out.append, poll=FakePoll(inp, k), on_stop=lambda: stopped.append(1)
+        k.pump,
+        k.sh,
+        b,
+        inp=inp,
+        write=out.append,
+        poll=FakePoll(inp, k, limit=50, stop=RuntimeError("the loop never stopped")),
+        on_stop=lambda: stopped.append(1),
     )
     assert passes[0] == 3  # it stopped on the pass the flag was set, not later
     assert not k.pump.engine.running()

@@ -2,40 +2,10 @@
 
 import json
 
+from consolekit import FakeIn, FakePoll
 from shellkit import Kit
 
 from firmware import console
-
-
-class FakeIn:
-    """Console bytes; once they run out, the next wait for input is a Ctrl-C."""
-
-    def __init__(self, data):
-        self.data = data
-        self.i = 0
-
-    def read(self, n):
-        b = self.data[self.i : self.i + n]
-        self.i += len(b)
-        return b
-
-
-class FakePoll:
-    def __init__(self, inp, kit, ms_per_wait=10):
-        self.inp = inp
-        self.kit = kit
-        self.ms = ms_per_wait
-        self.waits = 0
-
-    def poll(self, timeout):
-        if self.inp.i < len(self.inp.data):
-            return [(0, 1)]
-        if timeout:
-            self.waits += 1
-            self.kit.board.clock.advance_ms(self.ms)
-            if self.waits > 3:
-                raise KeyboardInterrupt
-        return []
 
 
 class BoardCalls:
