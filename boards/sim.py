@@ -29,6 +29,14 @@ STEP_VOLUME_STEPS = 4  # 0.2 uL: the back-off's fit needs a few samples per uL, 
 MODEL_FILE = "sim_model.json"  # beside the flash files in --state DIR (not a flash file itself)
 
 
+def step_ms(rate, cap=MAX_STEP_MS):
+    """The step while pumping forward at `rate` steps/day: STEP_VOLUME_STEPS a step, within the bounds."""
+    ms = STEP_VOLUME_STEPS * 86400000 // rate if rate else MAX_STEP_MS
+    if ms > cap:
+        ms = cap
+    return ms if ms > MIN_STEP_MS or cap < MIN_STEP_MS else MIN_STEP_MS
+
+
 class SimPin:
     """A pin the simulator reads and writes; no electrical behaviour."""
 
@@ -185,11 +193,7 @@ class Board:
             return cap if cap < MAX_STEP_MS else MAX_STEP_MS
         if e.mode() == 2:  # backing off at one step a tick
             return MIN_STEP_MS if MIN_STEP_MS < cap else cap
-        rate = e.rate()
-        ms = STEP_VOLUME_STEPS * 86400000 // rate if rate else MAX_STEP_MS
-        if ms > cap:
-            ms = cap
-        return ms if ms > MIN_STEP_MS or cap < MIN_STEP_MS else MIN_STEP_MS
+        return step_ms(e.rate(), cap)
 
     def start_ticks(self, callback):
         """No interrupt in the simulator: `advance` drives the engine."""

@@ -35,18 +35,13 @@ class _Adc:
         return self.model.read("pressure")
 
 
-def step_ms(rate):
-    ms = simboard.STEP_VOLUME_STEPS * 86400000 // rate
-    return max(simboard.MIN_STEP_MS, min(simboard.MAX_STEP_MS, ms))
-
-
 def blockage(rate_ml_day, seed, compliance):
     """One blockage; returns the line's state after the back-off, in uL, or None if never declared."""
     m = Model(seed=seed, compliance=float(compliance))
     sensor = Analog(_Adc(m), 330, 2970, 0, 300000, max_step=100000)
     det = occ.Occlusion(SPM)
     rate = int(float(rate_ml_day) * SPM)
-    dt = step_ms(rate)
+    dt = simboard.step_ms(rate)
     acc = steps = t = 0
     limit = PRE_MS + 60 * SPM // 1000 * 86400000 // rate + 3600000  # time to push 60 uL, and an hour
     while t < limit:
