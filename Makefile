@@ -35,8 +35,8 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -q host_tests --ignore=host_tests/board
 
 lint: $(STAMP)
-	$(BIN)/ruff check firmware drivers boards host_tests tools
-	$(BIN)/ruff format --check firmware drivers boards host_tests tools
+	$(BIN)/ruff check firmware drivers boards host_tests tools *.py
+	$(BIN)/ruff format --check firmware drivers boards host_tests tools *.py
 	$(BIN)/pyright -p pyrightconfig.rp2.json
 	$(BIN)/pyright -p pyrightconfig.esp32.json
 	$(BIN)/pyright -p pyrightconfig.host.json

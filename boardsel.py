@@ -2,8 +2,10 @@
 
 Safe mode (application skipped, REPL free, no watchdog) comes from the pin,
 from the flag file `/data/safe_mode`, or from the boot-loop counter after
-repeated boots without a stable run (firmware/recovery.py); remove the flag
-with `mpremote rm :data/safe_mode` to run the application again.
+repeated boots without a stable run (firmware/recovery.py), or from an
+application image that failed its check at boot (appimage.py: redeploy);
+remove the flag with `mpremote rm :data/safe_mode` to run the application
+again.
 """
 
 import sys
@@ -24,6 +26,13 @@ def board_module():
 DATA_DIR = "/data"
 
 
+def _image_refused():
+    # boot.py mounted the application's image, or refused it as damaged: never run a
+    # damaged image's code, and nothing else of the application is on the board
+    m = sys.modules.get("appimage")
+    return m.error if m is not None else None
+
+
 def main():
     # Collect every 32 KB allocated: imports then fill the holes their own garbage
     # left. Without it the Pico (rp2emu, .mpy) had 107 KB free at build() but in
@@ -35,6 +44,10 @@ def main():
     import gc
 
     gc.threshold(32768)
+    why = _image_refused()
+    if why:
+        print("safe mode (%s): application skipped, REPL free" % why)
+        return
     mod = board_module()
     from firmware import recovery
     from firmware.flashfs import Fs

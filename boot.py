@@ -1,1 +1,8 @@
-# Kept tiny on purpose: everything happens in main.py.
+# Kept tiny on purpose: everything happens in main.py. The application's image
+# is mounted here so that every soft reset (an mpremote session too) can import it.
+try:
+    import appimage
+
+    appimage.mount()
+except ImportError:  # a loose tree copied by hand: imported from the filesystem as is
+    pass

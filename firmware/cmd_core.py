@@ -1,5 +1,7 @@
 """Core commands: help, version, json, status, start, stop."""
 
+import sys
+
 from firmware import isotime
 from firmware.errors import E_STATE, E_SYNTAX, E_UNKNOWN, PumpError
 from firmware.pump import ALARM, RUNNING, STOPPED, SUSPENDED, VERSION
@@ -33,7 +35,12 @@ def cmd_help(sh, words):
 
 def cmd_version(sh, words):
     no_args(words)
-    return {"version": VERSION, "board": sh.pump.board.name}
+    out = {"version": VERSION, "board": sh.pump.board.name}
+    # on a board the code runs from a checked image (appimage.py): its SHA-256 names the build
+    img = sys.modules.get("appimage")
+    if img is not None and img.digest:
+        out["image"] = img.digest
+    return out
 
 
 def cmd_json(sh, words):

@@ -31,7 +31,7 @@ def test_other_mpy_version_is_refused():
 def test_sources_ship_code_as_mpy_data_as_is_and_keep_boot_and_main_as_source():
     src = dict(deploy.sources())
     assert src["boot.py"] == "source" and src["main.py"] == "source"
-    assert src["boardsel.py"] == "mpy"
+    assert src["boardsel.py"] == "mpy" and src["appimage.py"] == "mpy"
     assert src["firmware/app.py"] == "mpy" and src["drivers/stepper.py"] == "mpy"
     assert src["boards/pico.py"] == "mpy"
     assert src["firmware/drugs.json"] == "copy"

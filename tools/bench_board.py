@@ -4,7 +4,8 @@
 emulator, deploys with tools/deploy.py, then:
 
 - boot time: emulated microseconds from power-on to the first `status` answer,
-  with the 2 s target and whether it is met;
+  with the 2 s target and whether it is met, for a fresh pump and for one with a
+  confirmed prescription (its restore reads and checks more);
 - free heap: the firmware booted exactly as main.py does (boardsel, .mpy),
   after three service passes, `gc.mem_free()` and the largest free block;
 - tick cost: the dose engine's real handler on a 1 kHz hard `Timer(-1)` with
@@ -144,12 +145,23 @@ def boot_time(emu):
     return us
 
 
+def program(emu):
+    """Give the pump a confirmed prescription (left stopped), as a clinician would."""
+    with emu.console(timeout=120) as con:
+        for line in ("json on", "login clinician 1234", "rx drug morphine 0.2mg/mL"):
+            con.ok(line)
+        con.ok("program continuous 10mg")
+        con.ok("program confirm")
+
+
 def measure(quick=False):
     t = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench_board_") as work:
         with rp2emu.Emulator(work) as emu:
             dep = deploy.deploy(emu.repl_url, quiet=True)
             boot_us = boot_time(emu)
+            program(emu)
+            boot_rx_us = boot_time(emu)
             heap = heap_after_boot(emu)
             ticks = tick_cost(emu, ms=300 if quick else 1000)
             log = emu.console_log()
@@ -158,7 +170,8 @@ def measure(quick=False):
         "deploy_s": dep["seconds"],
         "boot_to_status_us": boot_us,
         "boot_target_us": BOOT_TARGET_US,
-        "boot_within_target": boot_us <= BOOT_TARGET_US,
+        "boot_to_status_programmed_us": boot_rx_us,
+        "boot_within_target": max(boot_us, boot_rx_us) <= BOOT_TARGET_US,
         "heap_after_boot": heap,
         "tick_us": ticks,
         "tick_target_worst_us": 20,

@@ -6,9 +6,12 @@
 Steps: read the board's MicroPython version and .mpy ABI (`sys.implementation`
 over the raw REPL: the running application stops on mpremote's Ctrl-C and
 leaves the REPL free), refuse an mpy-cross whose .mpy version differs,
-compile firmware/, drivers/, boards/ and boardsel.py, remove the old code
-from the board (not the pump's records), copy the new one plus the tiny
-boot.py and main.py kept as source, reset, and wait until `version` answers.
+compile firmware/, drivers/, boards/, boardsel.py and appimage.py, pack the
+packages into one image (`app.img`, tools/image.py: the board imports from
+it much faster than from a tree of files), remove the old code from the
+board (not the pump's records), copy the new one plus the tiny boot.py and
+main.py kept as source, reset, and wait until `version` answers with the
+image's checksum.
 """
 
 import argparse
@@ -20,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from tools import image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
@@ -35,8 +40,16 @@ ARCHS = (None, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp"
 ARCHS += ("xtensawin", "rv32imc", "rv64imc")
 
 PROBE = "import sys;i=sys.implementation;print('PROBE', repr(i.version[:3]), i._mpy, sys.platform)"
-# removes the code a previous deploy left (a stale .py would shadow its new .mpy); never the records
-CLEAN = """import os
+# removes the code a previous deploy left (a stale .py would shadow its new .mpy); never the records.
+# The image boot.py mounted is held open: unmount it before it is removed.
+CLEAN = """import os, sys
+try:
+    import vfs
+    vfs.umount('/app')
+except (ImportError, OSError):
+    pass
+if '/app' in sys.path:
+    sys.path.remove('/app')
 def _rm(p):
     try:
         st = os.stat(p)
@@ -48,7 +61,8 @@ def _rm(p):
         os.rmdir(p)
     else:
         os.remove(p)
-for _p in ('firmware', 'drivers', 'boards', 'boardsel.py', 'boardsel.mpy'):
+for _p in ('firmware', 'drivers', 'boards', 'boardsel.py', 'boardsel.mpy',
+           'appimage.py', 'appimage.mpy', 'app.img'):
     _rm(_p)
 print('CLEAN ok')
 """
@@ -134,6 +148,7 @@ def sources(root=ROOT):
                 elif f.endswith(DATA_EXT):
                     out.append((rel, "copy"))
     out.append(("boardsel.py", "mpy"))
+    out.append(("appimage.py", "mpy"))
     for f in SOURCE_FILES:
         out.append((f, "source"))
     return out
@@ -264,7 +279,9 @@ def deploy(port, quiet=False, reset=True, check=True):
     os.makedirs(os.path.dirname(STAGE), exist_ok=True)
     stage = tempfile.mkdtemp(prefix="deploy-", dir=os.path.dirname(STAGE))
     try:
-        tops = compile_all(mpy, stage=stage)
+        compile_all(mpy, stage=stage)
+        sha = image.pack_stage(stage, PACKAGES)
+        tops = sorted(os.listdir(stage))
         _say("deploy: copying %s" % " ".join(tops), quiet)
         copy_stage(port, stage=stage, quiet=quiet)
     finally:
@@ -273,11 +290,15 @@ def deploy(port, quiet=False, reset=True, check=True):
         mpremote(port, ("reset",))
     out = {"port": port, "board_version": "%d.%d.%d" % ver, "mpy": mpy, "platform": platform}
     out["files"] = len(sources())
+    out["image_sha256"] = sha
     if warning:
         out["warning"] = warning
     if reset and check:
         _say("deploy: reset; waiting for `version`", quiet)
         out["version"] = wait_version(port)
+        runs = out["version"].get("image")
+        if runs != sha:
+            raise DeployError("the board runs image %r, not the one copied (%s)" % (runs, sha))
     out["seconds"] = round(time.monotonic() - t0, 1)
     _say("deploy: done in %.1f s" % out["seconds"], quiet)
     return out
