@@ -86,6 +86,11 @@ def _last_seq(raw):
 
 
 class EventLog:
+    # each checkpoint records the next entry's number: the boot reads the entries a cut
+    # left after the last checkpoint (recovery._late_budget)
+    persist_key = "log"
+    persist_class = "acct"
+
     def __init__(self, fs, pump, segments=4, segment_bytes=4096):
         self._fs = fs
         self._pump = pump
@@ -187,6 +192,37 @@ class EventLog:
 
     def on_event(self, name, fields):
         self.add(name, fields)
+
+    def snapshot(self):
+        return {"seq": self.seq}
+
+    def restore(self, d):
+        pass  # the numbering comes from the segments themselves (_scan); the boot reads d
+
+    def since(self, seq):
+        """Entries numbered `seq` or later, oldest first.
+
+        Read from the newest line back and only as far as `seq`: at boot these
+        are the few a cut left after the last checkpoint, not the whole ring.
+        """
+        out = []
+        i = self._cur
+        for _ in range(self.segments):
+            raw = self._fs.read(PREFIX + str(i))
+            lines = raw.split(b"\n") if raw else []
+            k = len(lines)
+            while k > 0:
+                k -= 1
+                e = decode_line(lines[k]) if lines[k] else None
+                if e is None:
+                    continue
+                if e[0] < seq:
+                    out.reverse()
+                    return out
+                out.append(e)
+            i = (i - 1) % self.segments
+        out.reverse()
+        return out
 
     def entries(self):
         """Every readable entry, oldest first."""

@@ -37,6 +37,7 @@ def attach(pump, shell, fs=None):
     pump.listeners.append(log.on_event)
     pump.listeners.append(cp.on_event)
     pump.services.append(cp)
+    pump.services.append(log)  # its numbering goes into each checkpoint
     if getattr(pump.alarms, "persist_key", None) is None:
         pump.services.append(recovery.AlarmRecords(pump.alarms))
     shell.lazy(LOG_CMDS, _log_cmds)

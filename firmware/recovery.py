@@ -162,6 +162,12 @@ def _restore_acct(pump, cp, a, bad, log, info):
     exact = clean and flags & ck.F_CLOCK_OK
     pump.set_wall(a["wall"], uncertain=not exact or bool(flags & ck.F_UNCERTAIN))
     _restore_services(pump, "acct", a["svc"], bad, log)
+    late = _late_budget(log, a["svc"].get("log"))
+    if late is not None:
+        # a bolus (priming, bridge) started after the record: its log entry reached flash,
+        # the checkpoint that followed it did not. It was running at the cut, as if recorded
+        a["rate"] = max(a["rate"], late.get("rate", 0))
+        a["budget"] += late.get("steps", 0)
     if not clean:
         # power was on for up to one interval after the record: count the worst
         rate = max(a["rate"], a["basal"], pump.basal)
@@ -184,7 +190,12 @@ def _restore_acct(pump, cp, a, bad, log, info):
         # a bolus (or priming, bridge) was running: it is never resumed nor repeated
         log.add(
             "bolus_not_resumed",
-            {"rate_steps_day": a["rate"], "basal_steps_day": a["basal"], "steps_left": a["budget"]},
+            {
+                "rate_steps_day": a["rate"],
+                "basal_steps_day": a["basal"],
+                "steps_left": a["budget"],
+                "after_checkpoint": late is not None,
+            },
         )
         info["bolus_dropped"] = True
     st = a["state"]
@@ -199,6 +210,23 @@ def _restore_acct(pump, cp, a, bad, log, info):
     elif st in (RUNNING, SUSPENDED) and pump.mode != "none":
         pump.start()
     return clean
+
+
+def _late_budget(log, saved):
+    """The fields of a step budget started after the checkpoint and not ended before the cut, or None."""
+    since = getattr(log, "since", None)
+    if saved is None or since is None:
+        return None  # a record from before the log's numbering was checkpointed
+    late = None
+    for e in since(saved.get("seq", 0)):
+        name, f = e[3], e[4]
+        if not isinstance(f, dict):
+            continue
+        if f.get("budget") is True and isinstance(f.get("steps"), int):
+            late = (name, f)
+        elif late is not None and name in (late[0] + "_done", late[0] + "_cancelled"):
+            late = None
+    return late[1] if late is not None else None
 
 
 # ---- boot-loop counter and safe mode (before the application runs) -----------

@@ -1,8 +1,10 @@
 """A power cut at every single write step of every record and log path, and during the boot after it."""
 
 import rig
-from faultfs import FaultFs
+from faultfs import FaultFs, PowerCut
 from persistkit import World, cut_and_check, scenario
+
+from firmware.recovery import worst_case_steps
 
 
 def _steps():
@@ -49,3 +51,45 @@ def test_cuts_land_at_random_points_inside_writes():
     for _ in range(40):
         bad, _, _, _, _ = cut_and_check(1 + g.below(n), rng=g)
         assert not bad, bad
+
+
+def _bolus_world(cut_at=None):
+    fs = FaultFs(trace=True)
+    w = World(fs)
+    fs.power_on(cut_at)
+    for line in ("login clinician 1234", "rx drug morphine 10mg/mL", "program continuous 10mg"):
+        w.cmd(line)
+    w.cmd("program confirm")
+    w.cmd("start")
+    w.run(70000)
+    return fs, w
+
+
+def test_a_cut_between_a_bolus_log_entry_and_its_checkpoint_is_still_a_dropped_bolus():
+    fs, w = _bolus_world()
+    first = fs.steps
+    w.cmd("bolus 0.2mg over=5m")
+    # the bolus's own log append, then the checkpoint the command's reply waits for
+    closes = [t for t in fs.trace if t[0] > first and t[1] == "close"]
+    assert closes[0][2].startswith("log.") and any(t[2].startswith("acct.") for t in closes[1:]), closes
+    fs, w = _bolus_world(cut_at=closes[0][0] + 1)  # power fails as the checkpoint starts
+    try:
+        w.cmd("bolus 0.2mg over=5m")
+    except PowerCut:
+        pass
+    else:
+        raise AssertionError("the cut did not land in the bolus command")
+    w.reboot()
+    p = w.pump
+    es = p.log.entries()
+    names = [e[3] for e in es]
+    assert "bolus" in names, names
+    dropped = [e[4] for e in es if e[3] == "bolus_not_resumed"]
+    assert len(dropped) == 1 and dropped[0]["after_checkpoint"] is True, dropped
+    started = [e[4] for e in es if e[3] == "bolus"][-1]
+    assert dropped[0]["steps_left"] == started["steps"]  # the whole budget: an upper bound on what is left
+    assert p.engine.rate() == p.basal  # not resumed
+    # counted against the cap as one interval at the bolus's rate (the record knew only the basal)
+    top = worst_case_steps(started["rate"], p.store.interval_ms)
+    assert top > 2 * worst_case_steps(p.basal, p.store.interval_ms)
+    assert p.store.boot_info["assumed_steps"] >= top

@@ -283,7 +283,9 @@ class Therapy:
         eng.set_rate(rate, steps=steps, then=then)
         self.kind = kind
         self.kind_info = info
-        self.pump.event(kind, steps=steps, rate=rate)
+        # `budget` marks a start the boot looks for when the checkpoint after it was cut
+        # off (recovery._late_budget): it ends with kind_done or kind_cancelled
+        self.pump.event(kind, steps=steps, rate=rate, budget=True)
 
     def _cancel_budget(self, why):
         if self.kind in ("prime", "calibrate") and self.excluded:
