@@ -39,10 +39,10 @@ class Analog:
         self._jumps = 0  # recent implausible jumps, decaying with good samples
         self._prev = None
 
-    def to_unit(self, mv):
-        """Millivolts to the sensor's unit, rounded to nearest (integers only)."""
-        num = (mv - self._lo_mv) * self._span_unit
-        d = self._span_mv
+    def to_unit(self, mv, n=1):
+        """Millivolts (the sum of `n` reads) to the sensor's unit, rounded to nearest (integers only)."""
+        num = (mv - n * self._lo_mv) * self._span_unit
+        d = n * self._span_mv
         q = (2 * num + d) // (2 * d) if num >= 0 else -((-2 * num + d) // (2 * d))
         return self._lo_unit + q
 
@@ -77,6 +77,17 @@ class Analog:
             self.health = OK
             self.value = v
         return self.health
+
+    def read_mean(self, n):
+        """The mean of `n` fresh reads in the unit, or None if any is at a rail; health is left
+        as the last `sample` judged it (a burst of reads is not a watched interval)."""
+        total = 0
+        for _ in range(n):
+            mv = (self._adc.read_u16() * self._vref + 32767) // 65535
+            if mv < RAIL_LO_MV or mv > RAIL_HI_MV:
+                return None
+            total += mv
+        return self.to_unit(total, n)  # the mean millivolts are not rounded first
 
     def ok(self):
         # a sensor never read has no value yet: 0 would pass for an empty reservoir

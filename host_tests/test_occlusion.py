@@ -133,7 +133,12 @@ def test_pump_stops_backs_off_and_alarms_at_low_flow():
     assert k.model.pushed_at_stop is not None and k.model.pushed_at_stop <= 20
     ev = k.named("occlusion")
     assert len(ev) == 1 and ev[0]["backoff_steps"] > 0
-    assert k.pump.ledger.rev >= ev[0]["backoff_steps"]  # the back-off really ran
+    k.run(60000)  # the guarded back-off runs a chunk per sample
+    rel = k.named("occlusion_relief")
+    assert len(rel) == 1 and rel[0]["end"] in ("guard", "bound"), rel
+    assert rel[0]["steps"] + rel[0]["bound_left"] == ev[0]["backoff_steps"]
+    assert k.pump.ledger.rev == rel[0]["steps"] > 0  # the back-off really ran, in reverse
+    assert k.model.x >= 0  # nothing drawn back from the patient
     assert len(k.alarm_events("OCCLUSION")) == 1
     k.model.occlude(None)
     assert k.model.released_ul <= 2
@@ -196,3 +201,29 @@ def test_a_failed_relief_still_stops_and_alarms_with_no_back_off():
     ev = k.named("occlusion")
     assert len(ev) == 1 and ev[0]["backoff_steps"] == 0 and ev[0]["pushed_steps"] == -1
     assert k.pump.ledger.rev == 0  # nothing drawn back
+
+
+def test_a_stiff_line_partly_blocked_is_backed_off_to_its_baseline_not_past_it():
+    # the bound (the pushed volume) is more than such a line holds: the guard stops it
+    k = occluded_kit("24", compliance=0.5)
+    k.model.occlude("partial")
+    t = k.run_until(lambda: k.alarm("OCCLUSION") is not None, 12 * HOUR_MS, step_ms=250)
+    assert t is not None
+    k.run(60000)
+    ev = k.named("occlusion")[0]
+    rel = k.named("occlusion_relief")
+    assert len(rel) == 1 and rel[0]["end"] == "guard" and rel[0]["bound_left"] > 0, (ev, rel)
+    assert rel[0]["dp_pa"] <= 500
+    assert k.model.x >= 0, k.model.x  # the line is not below the patient's pressure
+
+
+def test_a_restart_during_the_back_off_ends_it():
+    k = occluded_kit("10", compliance=2.0)
+    k.run_until(lambda: k.alarm("OCCLUSION") is not None, 4 * HOUR_MS, step_ms=250)
+    assert k.pump.safety.relief is not None  # a soft line takes several chunks
+    k.login()
+    k.ok("ack")
+    k.ok("start")
+    rel = k.named("occlusion_relief")
+    assert len(rel) == 1 and rel[0]["end"] == "cancelled"
+    assert k.pump.safety.relief is None and k.pump.engine.running()

@@ -78,6 +78,12 @@ def _residuals(pts, knee, num, den):
     return out, n * den
 
 
+def level(pts, knee, num, den):
+    """The fitted pressure before the knee (Pa): the line's baseline, a mean over many samples."""
+    n, sx, sy, _, _ = _sums(pts, knee)
+    return (sy * den - num * sx) // (n * den)
+
+
 def fit(pts, end):
     """pts: [(position steps, mean Pa, samples)] in order; returns (knee steps, num, den) with the slope
     num/den in Pa per step, or None when no rise fits."""

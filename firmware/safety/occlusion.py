@@ -12,14 +12,15 @@ Two tests, on integers (pressure in Pa, volume in motor steps):
   every sample. The baseline is the lowest quantum of the window; occlusion
   is declared when the last `rise_quanta` quanta all sit `rise_pa` above it.
 
-The back-off (SPEC 6) is the smaller of the rise times the line's
-compliance and the volume pushed since the rise began, so that a partial
-blockage that still let fluid through draws nothing back from the patient.
-The compliance here is the configured upper bound (2 uL/kPa), not the line's
-own: on a stiff line (0.5 uL/kPa) partly blocked, the smaller term is then
-what was pushed, and what leaked through is drawn back (0.2 uL at 24 mL/day,
-about 1.6 uL at 48 in review runs); a measured line compliance would fix it
-and is not built (docs/sim_model.md, Limits). Where the rise began comes from a hinge fit on volume bins
+The back-off's bound (SPEC 6) is the smaller of the rise times the line's
+compliance and the volume pushed since the rise began. The compliance here
+is the configured upper bound (2 uL/kPa), not the line's own: on a stiff
+line (0.5 uL/kPa) partly blocked, the smaller term is then what was pushed,
+and backing all of it off would draw back what leaked through (0.2 uL at
+24 mL/day, about 1.6 uL at 48). So the bound is only the most the back-off
+may take: relief.py runs it in chunks and stops when the line's pressure is
+back at the baseline the fit found (`base_pa`), which a partial blockage
+reaches before the bound. Where the rise began comes from a hinge fit on volume bins
 (kneefit.py): dating it from the quanta alone put it up to 6 uL early and
 drew that much back. The fit's own error is then taken off (MARGIN_NL), so
 it falls on the side of a small bolus when the line clears (target at most
@@ -191,7 +192,7 @@ class Occlusion:
         return pts
 
     def _detect(self, kind, p_pa, base, steps):
-        self.last = {"kind": kind, "dp_pa": p_pa - base, "at_steps": steps}
+        self.last = {"kind": kind, "dp_pa": p_pa - base, "at_steps": steps, "p_pa": p_pa}
         return self.last
 
     def relief(self, steps):
@@ -199,11 +200,19 @@ class Occlusion:
         the fit takes longer than a tick on a board. Fills in the detection's log fields."""
         hit = self.last
         base = self._vbase if self._vbase is not None else steps
-        got = kneefit.fit(self._points(), steps - base)
+        pts = self._points()
+        got = kneefit.fit(pts, steps - base)
         if got is None:
             pushed, stored = self._quanta_rise(hit["dp_pa"], steps)
+            # the quanta's baseline is a minimum, below the line's mean: the guard then
+            # stops later, never sooner than the bound alone would
+            hit["base_pa"] = hit["p_pa"] - hit["dp_pa"]
+            hit["stop_pa"] = hit["p_pa"]
         else:
             knee, num, den = got
+            hit["base_pa"] = kneefit.level(pts, knee, num, den)
+            # the fitted line's pressure where the motor stopped: one noisy sample could be a cough
+            hit["stop_pa"] = hit["base_pa"] + num * (steps - base - knee) // den
             pushed = steps - base - knee
             cmax = self.compliance_nl_kpa * self.steps_per_ml  # steps per kPa, x 10**6
             # the fitted rise over the pushed volume times the largest compliance

@@ -52,6 +52,11 @@ class Sensors:
         p = self.pressure
         return p.value if p is not None and p.ok() else None
 
+    def pressure_mean_pa(self, n):
+        """The mean of `n` fresh pressure reads (Pa), or None while the sensor is not healthy."""
+        p = self.pressure
+        return p.read_mean(n) if p is not None and p.ok() else None
+
     def reservoir_ppm(self):
         r = self.reservoir
         return r.value if r is not None and r.ok() else None

@@ -13,7 +13,8 @@ delivery (state `alarm`); SENSOR_FAULT and BATTERY_LOW warn and deliver.
 from drivers.button import Button
 from drivers.buzzer import Buzzer
 from drivers.led import Led
-from firmware.dose import RUNNING, STOPPED
+from firmware.dose import BACKOFF, RUNNING, STOPPED
+from firmware.safety import relief as rl
 from firmware.safety.checks import DoseLoop, Stall, battery_level
 from firmware.safety.occlusion import Occlusion
 from firmware.safety.sensing import Sensors
@@ -56,6 +57,7 @@ class Supervisor:
         self._faults = []
         self._stopped_at = None  # pump time a person stopped an active program
         self._remind_at = None
+        self.relief = None  # the pressure-guarded back-off after an occlusion, while it runs
         self.watchdog_ok = True
         self.feeds = 0
         pump.listeners.append(self._on_event)
@@ -68,6 +70,7 @@ class Supervisor:
     def _on_event(self, name, fields):
         p = self._pump
         if name == "start":
+            self._end_relief(p, rl.CANCELLED)
             self._fresh()
             self._stopped_at = None
             for code in _REDETECT:
@@ -128,6 +131,8 @@ class Supervisor:
         why = self.stall.check(pump.board.stepper, mode, eng.rate(), eng.ticks_per_day, dticks, dfwd)
         if why is not None and al.get("STALL") is None:
             al.raise_alarm("STALL", why)
+        if self.relief is not None:
+            self._relieve(pump)
         # occlusion, only while pushing forward
         fwd = mode == RUNNING
         if fwd and not self._was_running:
@@ -189,8 +194,44 @@ class Supervisor:
         pump.alarms.raise_alarm(
             "OCCLUSION", "%s: +%d Pa after %d steps" % (hit["kind"], hit["dp_pa"], hit["pushed_steps"])
         )
-        pump.engine.back_off(steps)  # after the stop: the stop would cancel a back-off
+        # backoff_steps is the bound; the guard below may stop short of it (occlusion_relief says)
         pump.event("occlusion", backoff_steps=steps, **{k: hit[k] for k in ("kind", "dp_pa", "pushed_steps")})
+        base = hit.get("base_pa")
+        if steps > 0 and base is not None:
+            self.relief = rl.Relief(steps, base, pump.steps_per_ml, hit.get("stop_pa"))
+            self._relieve(pump)  # the first chunk at once, after the stop (a stop cancels a back-off)
+
+    def next_due_ms(self):
+        """Milliseconds to the next sample while a back-off is guarded, else None (the
+        simulator steps onto it: a chunk per sample, as on a board)."""
+        if self.relief is None:
+            return None
+        return self._last_ms + self.period_ms - self._pump.now_ms()
+
+    def _relieve(self, pump):
+        # one chunk per sample: the pressure is read with the motor still, never mid-chunk
+        eng = pump.engine
+        r = self.relief
+        if r is None:
+            return
+        if pump.state != "alarm" or eng.mode() == RUNNING:
+            self._end_relief(pump, rl.CANCELLED)
+            return
+        if eng.mode() == BACKOFF:
+            return
+        n = r.next(self.sensors.pressure_mean_pa(rl.READS))
+        if n:
+            eng.back_off(n)
+        elif r.end is not None:
+            self._end_relief(pump, r.end)
+
+    def _end_relief(self, pump, why):
+        r = self.relief
+        if r is None:
+            return
+        self.relief = None
+        r.stop(why)
+        pump.event("occlusion_relief", steps=r.done, bound_left=r.left, end=r.end, dp_pa=r.last_dp_pa)
 
     def _stopped_reminder(self, pump, now):
         if self._stopped_at is None:

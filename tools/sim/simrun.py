@@ -92,7 +92,12 @@ class Simulator:
         # land a step on the checkpoint's due time, as a board's 10 ms loop would
         c = self.pump.store.next_due_ms() if self.pump.store is not None else None
         if c is not None and c > 0 and (t is None or t <= 0 or c < t):
-            return c
+            t = c
+        # and on the supervisor's samples while it guards a back-off
+        f = getattr(self.pump.safety, "next_due_ms", None)
+        s = f() if f is not None else None
+        if s is not None and s > 0 and (t is None or t <= 0 or s < t):
+            t = s
         return t
 
     # ---- shell ------------------------------------------------------------
