@@ -14,8 +14,10 @@ must match the one in its header, else nothing is mounted and `error` says
 why (boardsel then stays in safe mode). A loose tree (no image) is left to
 the normal import path.
 
-Format: MAGIC, one JSON line {"sha256", "dirs", "files": [[path, offset,
-size], ...]}, then the files' bytes (offsets count from the end of the line).
+Format: MAGIC, the index as one JSON line {"dirs", "files": [[path, offset,
+size], ...]}, the hex SHA-256 of that line and the files' bytes on the next
+line, then the files' bytes (offsets count from their start). The index is
+inside the checksum: a flipped bit in a name or an offset is refused too.
 """
 
 import hashlib
@@ -45,34 +47,30 @@ class ImageVfs:
         try:
             if f.read(len(MAGIC)) != MAGIC:
                 raise ValueError("not an app image")
-            head = json.loads(f.readline())
+            line = f.readline()
+            self.sha256 = f.readline().strip().decode()
             base = f.tell()
+            self._check(f, line)  # before the index is believed
+            head = json.loads(line)
             self.files = {}
-            end = 0
             for name, off, size in head["files"]:
                 self.files[name] = (base + off, size)
-                end = max(end, off + size)
             self.dirs = set(head["dirs"])
             self.dirs.add("")
-            self.sha256 = head["sha256"]
-            self._check(f, base, end)
         except Exception:
             f.close()
             raise
         self.f = f
 
-    def _check(self, f, base, end):
-        h = hashlib.sha256()
+    def _check(self, f, line):
+        # the index line and every byte after the checksum line, to the end of the file
+        h = hashlib.sha256(line)
         buf = bytearray(CHUNK)
-        f.seek(base)
-        left = end
-        while left > 0:
+        while True:
             n = f.readinto(buf)
             if not n:
-                raise ValueError("app image truncated")
-            n = min(n, left)
+                break
             h.update(memoryview(buf)[:n])
-            left -= n
         if _hex(h.digest()) != self.sha256:
             raise ValueError("app image checksum mismatch")
 
@@ -138,7 +136,11 @@ def mount(image=IMAGE, at=MOUNT):
     try:
         os.stat(image)
     except OSError:
-        return False  # a loose tree, or nothing deployed
+        try:
+            os.stat("firmware")  # a loose tree copied by hand: imported as it is
+        except OSError:
+            error = "%s missing: redeploy" % image  # e.g. a deploy cut off after its clean-up
+        return False
     try:
         fs = ImageVfs(image)
     except Exception as e:  # a damaged image must not run, and boot must still reach the REPL

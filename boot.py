@@ -6,3 +6,5 @@ try:
     appimage.mount()
 except ImportError:  # a loose tree copied by hand: imported from the filesystem as is
     pass
+except Exception as e:  # a damaged loader: nothing of the application can be trusted to run
+    print("app image loader failed:", e)

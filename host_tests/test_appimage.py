@@ -52,7 +52,10 @@ def test_image_serves_files_and_directories_read_only(tmp_path):
     "damage, why",
     [
         (lambda b: b[:-1] + bytes([b[-1] ^ 1]), "checksum mismatch"),  # one bit of a module flipped
-        (lambda b: b[:-3], "truncated"),  # a copy cut short
+        (lambda b: b[:-3], "checksum mismatch"),  # a copy cut short
+        (lambda b: b + b"x", "checksum mismatch"),  # or with bytes after it
+        (lambda b: b.replace(b"mod.py", b"mod.px", 1), "checksum mismatch"),  # a name in the index
+        (lambda b: b.replace(b'"pkg/mod.py",', b'"pkg/mod.py",1', 1), "checksum mismatch"),  # an offset
         (lambda b: b"XXXX" + b[4:], "not an app image"),
     ],
 )
@@ -100,7 +103,12 @@ def _run_mp(stage, img):
     # only the stage and the frozen modules on the path: the source tree cannot be what is imported
     env = dict(os.environ, MICROPYPATH=os.pathsep.join([stage, ".frozen"]))
     res = subprocess.run(
-        [MICROPYTHON, "-c", MP_SCRIPT % {"img": img}], capture_output=True, text=True, env=env, timeout=120
+        [MICROPYTHON, "-c", MP_SCRIPT % {"img": img}],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=stage,  # as on a board: no loose firmware/ beside the image
     )
     return res.stdout + res.stderr
 
@@ -125,3 +133,9 @@ def test_micropython_refuses_a_damaged_image_and_mounts_nothing(tmp_path):
     out = _run_mp(stage, p)
     assert "MOUNTED False %s: app image checksum mismatch" % p in out, out
     assert "FILE" not in out
+
+
+def test_micropython_says_so_when_the_image_is_missing_and_no_tree_is_there(tmp_path):
+    stage, _ = _mp_stage(tmp_path)
+    out = _run_mp(stage, os.path.join(stage, "nothere.img"))
+    assert "MOUNTED False %s missing: redeploy" % os.path.join(stage, "nothere.img") in out, out

@@ -31,10 +31,9 @@ def build(files):
         for i in range(1, len(parts) + 1):
             dirs.add("/".join(parts[:i]))
     body = b"".join(blobs)
-    sha = hashlib.sha256(body).hexdigest()
-    head = {"sha256": sha, "dirs": sorted(dirs), "files": index}
-    line = json.dumps(head, separators=(",", ":")).encode() + b"\n"
-    return MAGIC + line + body, sha
+    line = json.dumps({"dirs": sorted(dirs), "files": index}, separators=(",", ":")).encode() + b"\n"
+    sha = hashlib.sha256(line + body).hexdigest()  # the index too: a bit flipped in a name is caught
+    return MAGIC + line + sha.encode() + b"\n" + body, sha
 
 
 def tree_files(base, packages):
