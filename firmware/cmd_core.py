@@ -3,6 +3,7 @@
 import sys
 
 from firmware import isotime
+from firmware.dose import BACKOFF
 from firmware.errors import E_STATE, E_SYNTAX, E_UNKNOWN, PumpError
 from firmware.pump import ALARM, RUNNING, STOPPED, SUSPENDED, VERSION
 from firmware.shell import ANY, CLINICIAN, ROLE_NAMES, no_args, printable
@@ -111,6 +112,10 @@ def cmd_stop(sh, words):
     # stop makes it stay stopped; a prime or calibration runs the motor while stopped
     if p.state in (RUNNING, SUSPENDED) or p.engine.running():
         p.stop("stop")
+    elif p.engine.mode() == BACKOFF:
+        # the back-off after an occlusion: the motor stops, the pump stays in its alarm
+        p.engine.stop()
+        p.event("stop")
     return {"state": p.state}
 
 

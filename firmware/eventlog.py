@@ -60,6 +60,24 @@ def decode_line(line):
     return e
 
 
+def _seq_of(line):
+    # "[123, ..." -> 123 without the checksum and the parse (a damaged line is skipped later)
+    j = line.find(b",")
+    if j < 2 or line[:1] != b"[":
+        return None
+    try:
+        return int(line[1:j])
+    except ValueError:
+        return None
+
+
+def _contains(line, having):
+    for h in having:
+        if h in line:
+            return True
+    return False
+
+
 def _entries(raw):
     out = []
     if raw:
@@ -199,11 +217,13 @@ class EventLog:
     def restore(self, d):
         pass  # the numbering comes from the segments themselves (_scan); the boot reads d
 
-    def since(self, seq):
-        """Entries numbered `seq` or later, oldest first.
+    def since(self, seq, having=None):
+        """Entries numbered `seq` or later, oldest first; with `having` (bytes), only the lines
+        that contain one of them are decoded and returned.
 
-        Read from the newest line back and only as far as `seq`: at boot these
-        are the few a cut left after the last checkpoint, not the whole ring.
+        Read from the newest line back and only as far as `seq`, each line's number read from
+        its text: at boot these are the few a cut left after the last checkpoint, and when
+        checkpoints kept failing the rest costs a search, not a checksum and a parse each.
         """
         out = []
         i = self._cur
@@ -213,13 +233,18 @@ class EventLog:
             k = len(lines)
             while k > 0:
                 k -= 1
-                e = decode_line(lines[k]) if lines[k] else None
-                if e is None:
+                line = lines[k]
+                n = _seq_of(line)
+                if n is None:
                     continue
-                if e[0] < seq:
+                if n < seq:
                     out.reverse()
                     return out
-                out.append(e)
+                if having is not None and not _contains(line, having):
+                    continue
+                e = decode_line(line)
+                if e is not None:
+                    out.append(e)
             i = (i - 1) % self.segments
         out.reverse()
         return out

@@ -20,6 +20,7 @@ DAY_MS = 86400000
 BOOT_FILE = "boots"
 SAFE_FILE = "safe_mode"
 BOOT_LIMIT = 5  # boots in a row without a stable run before safe mode
+LATE_MARKS = (b'"budget"', b'_done"', b'_cancelled"')  # the log lines _late_budget reads
 
 
 class AlarmRecords:
@@ -167,7 +168,11 @@ def _restore_acct(pump, cp, a, bad, log, info):
         # a bolus (priming, bridge) started after the record: its log entry reached flash,
         # the checkpoint that followed it did not. It was running at the cut, as if recorded
         a["rate"] = max(a["rate"], late.get("rate", 0))
-        a["budget"] += late.get("steps", 0)
+        a["budget"] += late["steps"]
+        ex = getattr(pump.therapy, "excluded", None)
+        if late["kind"] in ("prime", "calibrate") and ex is not None:
+            # not given to the patient: off the 24 h cap from its start, as a recorded one is
+            ex.append([a["pump_ms"], late["steps"]])
     if not clean:
         # power was on for up to one interval after the record: count the worst
         rate = max(a["rate"], a["basal"], pump.basal)
@@ -218,7 +223,7 @@ def _late_budget(log, saved):
     if saved is None or since is None:
         return None  # a record from before the log's numbering was checkpointed
     late = None
-    for e in since(saved.get("seq", 0)):
+    for e in since(saved.get("seq", 0), LATE_MARKS):
         name, f = e[3], e[4]
         if not isinstance(f, dict):
             continue
@@ -226,7 +231,11 @@ def _late_budget(log, saved):
             late = (name, f)
         elif late is not None and name in (late[0] + "_done", late[0] + "_cancelled"):
             late = None
-    return late[1] if late is not None else None
+    if late is None:
+        return None
+    out = dict(late[1])
+    out["kind"] = late[0]
+    return out
 
 
 # ---- boot-loop counter and safe mode (before the application runs) -----------

@@ -224,3 +224,21 @@ def test_log_records_who_and_failed_logins():
     assert drug[4]["who"] == "clinician"
     boot = [e for e in es if e[3] == "reset"][-1]
     assert boot[4]["who"] == "pump"
+
+
+def test_since_reads_back_only_as_far_as_it_must_and_decodes_only_what_is_asked():
+    fs = MemFs()
+    log = _log(fs)
+    for i in range(60):  # several segments: the ring has turned
+        log.add("bolus" if i % 7 == 0 else "e", {"i": i, "budget": True} if i % 7 == 0 else {"i": i})
+    got = log.since(50)
+    assert [e[0] for e in got] == list(range(50, 60))
+    marked = log.since(40, (b'"budget"',))
+    assert [e[0] for e in marked] == [42, 49, 56] and all(e[3] == "bolus" for e in marked)
+    assert log.since(60) == []
+    # a damaged line after seq is skipped, not taken as the end of the search
+    name = eventlog.PREFIX + str(log._cur)
+    raw = fs.read(name)
+    assert b'"i": 58,' in raw
+    fs.write(name, raw.replace(b'"i": 58,', b'"i": 5X,'))
+    assert [e[0] for e in log.since(55)] == [55, 56, 57, 59]

@@ -227,3 +227,35 @@ def test_a_restart_during_the_back_off_ends_it():
     rel = k.named("occlusion_relief")
     assert len(rel) == 1 and rel[0]["end"] == "cancelled"
     assert k.pump.safety.relief is None and k.pump.engine.running()
+
+
+def _relieving_kit():
+    k = occluded_kit("10", compliance=2.0)
+    k.run_until(lambda: k.alarm("OCCLUSION") is not None, 4 * HOUR_MS, step_ms=250)
+    assert k.pump.safety.relief is not None  # a soft line takes several chunks
+    return k
+
+
+def _reversed_after(k, ms):
+    k.run(ms)
+    return k.pump.engine.counters()[2]
+
+
+def test_a_persons_stop_during_the_back_off_stops_the_motor():
+    k = _relieving_kit()
+    k.login()
+    assert k.ok("stop")["state"] == "alarm"  # the occlusion still holds it
+    rev = _reversed_after(k, 0)
+    assert _reversed_after(k, 30000) == rev  # no chunk after the stop
+    rel = k.named("occlusion_relief")
+    assert len(rel) == 1 and rel[0]["end"] == "cancelled"
+    assert rel[0]["steps"] == rev  # what the motor really reversed, not what was asked
+
+
+def test_another_stopping_alarm_during_the_back_off_ends_it():
+    k = _relieving_kit()
+    k.pump.alarms.raise_alarm("BATTERY_CRITICAL", "cell 3300 mV")
+    rev = _reversed_after(k, 0)
+    assert k.pump.safety.relief is None and not k.pump.engine.mode()
+    assert _reversed_after(k, 30000) == rev
+    assert k.named("occlusion_relief")[0]["end"] == "cancelled"

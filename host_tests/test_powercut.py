@@ -53,33 +53,40 @@ def test_cuts_land_at_random_points_inside_writes():
         assert not bad, bad
 
 
-def _bolus_world(cut_at=None):
+def _bolus_world(cut_at=None, start=True):
     fs = FaultFs(trace=True)
     w = World(fs)
     fs.power_on(cut_at)
     for line in ("login clinician 1234", "rx drug morphine 10mg/mL", "program continuous 10mg"):
         w.cmd(line)
     w.cmd("program confirm")
-    w.cmd("start")
+    if start:
+        w.cmd("start")
     w.run(70000)
     return fs, w
 
 
-def test_a_cut_between_a_bolus_log_entry_and_its_checkpoint_is_still_a_dropped_bolus():
-    fs, w = _bolus_world()
+def _cut_after_its_log_entry(command, start=True):
+    """Run `command`, cut power right after its own log append (before its checkpoint), reboot."""
+    fs, w = _bolus_world(start=start)
     first = fs.steps
-    w.cmd("bolus 0.2mg over=5m")
-    # the bolus's own log append, then the checkpoint the command's reply waits for
+    w.cmd(command)
+    # the command's own log append, then the checkpoint its reply waits for
     closes = [t for t in fs.trace if t[0] > first and t[1] == "close"]
     assert closes[0][2].startswith("log.") and any(t[2].startswith("acct.") for t in closes[1:]), closes
-    fs, w = _bolus_world(cut_at=closes[0][0] + 1)  # power fails as the checkpoint starts
+    fs, w = _bolus_world(cut_at=closes[0][0] + 1, start=start)  # power fails as the checkpoint starts
     try:
-        w.cmd("bolus 0.2mg over=5m")
+        w.cmd(command)
     except PowerCut:
         pass
     else:
-        raise AssertionError("the cut did not land in the bolus command")
+        raise AssertionError("the cut did not land in " + command)
     w.reboot()
+    return w
+
+
+def test_a_cut_between_a_bolus_log_entry_and_its_checkpoint_is_still_a_dropped_bolus():
+    w = _cut_after_its_log_entry("bolus 0.2mg over=5m")
     p = w.pump
     es = p.log.entries()
     names = [e[3] for e in es]
@@ -93,3 +100,28 @@ def test_a_cut_between_a_bolus_log_entry_and_its_checkpoint_is_still_a_dropped_b
     top = worst_case_steps(started["rate"], p.store.interval_ms)
     assert top > 2 * worst_case_steps(p.basal, p.store.interval_ms)
     assert p.store.boot_info["assumed_steps"] >= top
+
+
+def test_a_priming_cut_off_the_same_way_stays_off_the_24h_cap():
+    w = _cut_after_its_log_entry("prime 0.5", start=False)
+    p = w.pump
+    es = p.log.entries()
+    started = [e[4] for e in es if e[3] == "prime"][-1]
+    dropped = [e[4] for e in es if e[3] == "bolus_not_resumed"]
+    assert len(dropped) == 1 and dropped[0]["after_checkpoint"] is True
+    assert p.therapy.excluded and p.therapy.excluded[-1][1] == started["steps"]
+    assert "DOSE_CAP" not in p.alarms.codes()
+
+
+def test_a_record_from_before_the_logs_number_was_saved_still_restores():
+    fs, w = _bolus_world()
+    p = w.pump
+    p.services.remove(p.log)  # the acct record as the firmware before this change wrote it
+    p.store._extra = None
+    assert p.store.save()
+    w.cmd("bolus 0.2mg over=5m")  # its checkpoint too carries no log number
+    w.reboot()
+    q = w.pump
+    assert "MEMORY" not in q.alarms.codes() and q.state == "running"
+    dropped = [e[4] for e in q.log.entries() if e[3] == "bolus_not_resumed"]
+    assert len(dropped) == 1 and dropped[0]["after_checkpoint"] is False  # from the record itself

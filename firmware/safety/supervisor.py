@@ -13,7 +13,7 @@ delivery (state `alarm`); SENSOR_FAULT and BATTERY_LOW warn and deliver.
 from drivers.button import Button
 from drivers.buzzer import Buzzer
 from drivers.led import Led
-from firmware.dose import BACKOFF, RUNNING, STOPPED
+from firmware.dose import BACKOFF, RUNNING, STOPPED, wrap_delta
 from firmware.safety import relief as rl
 from firmware.safety.checks import DoseLoop, Stall, battery_level
 from firmware.safety.occlusion import Occlusion
@@ -58,6 +58,7 @@ class Supervisor:
         self._stopped_at = None  # pump time a person stopped an active program
         self._remind_at = None
         self.relief = None  # the pressure-guarded back-off after an occlusion, while it runs
+        self._rev0 = 0  # the engine's reverse-step counter when it began
         self.watchdog_ok = True
         self.feeds = 0
         pump.listeners.append(self._on_event)
@@ -81,6 +82,16 @@ class Supervisor:
         elif name == "stop" and p.mode != "none":
             self._stopped_at = p.now_ms()
             self._remind_at = None
+        if self.relief is not None and (name == "stop" or (name == "alarm" and self._stops_too(fields))):
+            # a person's stop, or another stopping alarm (stall, dose loop, battery, empty): the
+            # motor stays off, the back-off included
+            p.engine.stop()
+            self._end_relief(p, rl.CANCELLED)
+
+    def _stops_too(self, fields):
+        code = fields.get("code")
+        a = self._pump.alarms.get(code) if code != "OCCLUSION" else None
+        return a is not None and a.stops
 
     def _fresh(self):
         self.occlusion.reset()
@@ -199,6 +210,7 @@ class Supervisor:
         base = hit.get("base_pa")
         if steps > 0 and base is not None:
             self.relief = rl.Relief(steps, base, pump.steps_per_ml, hit.get("stop_pa"))
+            self._rev0 = pump.engine.counters()[2]
             self._relieve(pump)  # the first chunk at once, after the stop (a stop cancels a back-off)
 
     def next_due_ms(self):
@@ -231,7 +243,10 @@ class Supervisor:
             return
         self.relief = None
         r.stop(why)
-        pump.event("occlusion_relief", steps=r.done, bound_left=r.left, end=r.end, dp_pa=r.last_dp_pa)
+        # the steps the motor really reversed: a chunk a stop cut short counts for what it ran
+        done = wrap_delta(pump.engine.counters()[2], self._rev0)
+        left = r.left + r.done - done
+        pump.event("occlusion_relief", steps=done, bound_left=left, end=r.end, dp_pa=r.last_dp_pa)
 
     def _stopped_reminder(self, pump, now):
         if self._stopped_at is None:

@@ -279,13 +279,13 @@ class Therapy:
     # ---- the step budget (boluses, bridge, priming, calibration) -----------
 
     def _run_budget(self, kind, rate, steps, then, info):
-        eng = self.pump.engine
-        eng.set_rate(rate, steps=steps, then=then)
         self.kind = kind
         self.kind_info = info
         # `budget` marks a start the boot looks for when the checkpoint after it was cut
-        # off (recovery._late_budget): it ends with kind_done or kind_cancelled
+        # off (recovery._late_budget): it ends with kind_done or kind_cancelled. Logged before
+        # the motor takes it up: a cut during the log's write then finds no step of it made
         self.pump.event(kind, steps=steps, rate=rate, budget=True)
+        self.pump.engine.set_rate(rate, steps=steps, then=then)
 
     def _cancel_budget(self, why):
         if self.kind in ("prime", "calibrate") and self.excluded:
