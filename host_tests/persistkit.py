@@ -5,8 +5,7 @@ interpreters. `truth` counts the steps the engines really emitted, across
 boots, so what a restored ledger lost can be measured, not assumed.
 """
 
-import gc
-
+import heap
 from faultfs import FaultFs, PowerCut
 
 from firmware import isotime
@@ -56,7 +55,7 @@ class World:
         # as Simulator.power_cut(0), but the dead firmware is dropped before the new one
         # is built, so two pumps never share the 512 KB test heap
         sim.pump = sim.shell = None
-        gc.collect()
+        heap.collect()
         sim.boot("power-cut")
 
 
@@ -94,7 +93,7 @@ def scenario(w, mark):
 
 def run_cut(cut_at, rng=None, cut_boot_at=None):
     """Run the scenario with the power cut at write step `cut_at`; reboot; return the facts."""
-    gc.collect()  # each run builds pumps twice: keep the 512 KB test heap unfragmented
+    heap.collect()  # each run builds pumps twice: keep the 512 KB test heap unfragmented
     fs = FaultFs(rng=rng)
     w = World(fs)
     fs.power_on(cut_at)
@@ -181,5 +180,5 @@ def cut_and_check(cut_at, rng=None, cut_boot_at=None):
     facts = {k: r[k] for k in ("lost_ms", "assumed", "bound", "truth", "restored")}
     out = (bad, loss, r["marks"][-1:], r["cut"], facts)
     r = None
-    gc.collect()
+    heap.collect()
     return out

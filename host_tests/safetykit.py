@@ -11,9 +11,9 @@ HOUR_MS = 3600000
 
 class SKit:
     def __init__(self, rate="1", seed=1):
-        import gc
+        import heap
 
-        gc.collect()  # the last test's pump is garbage: free it before a new one boots (512 KB heap)
+        heap.collect()  # the last test's pump is garbage: free it before a new one boots (512 KB heap)
         opts = {"start": isotime.parse("2026-01-01T00:00:00"), "seed": seed, "state": None, "rate": rate}
         self.sim = simrun.Simulator(opts)
         self.pump = self.sim.pump

@@ -1,8 +1,9 @@
 """Helpers for the shell tests: a pump on the sim board, lines in, replies out. Both interpreters."""
 
-import gc
 import json
 import sys
+
+import heap
 
 from boards import sim as simboard
 from firmware import app, jsonout
@@ -11,7 +12,7 @@ from firmware import app, jsonout
 class Kit:
     def __init__(self, json_mode=True):
         if sys.implementation.name == "micropython":
-            gc.collect()  # many pumps per test: the port's 512 KB heap must not fragment
+            heap.collect()  # many pumps per test: the port's 512 KB heap must not fragment
         self.board = simboard.Board()
         self.pump, self.sh = app.build(self.board)
         self.events = []

@@ -39,9 +39,9 @@ def _clear(os, d, rmdir=False):
 
 class TKit:
     def __init__(self, start="2026-01-01T00:00:00", drug="morphine", conc="10mg/mL"):
-        import gc
+        import heap
 
-        gc.collect()  # a whole firmware per test: start each from a clean heap (512 KB on micropython)
+        heap.collect()  # a whole firmware per test: start each from a clean heap (512 KB on micropython)
         # records on disk, not in RAM: the RAM filesystem's growing appends fragment micropython's heap
         self.sim = simrun.Simulator({"start": isotime.parse(start), "seed": 1, "state": _fresh_dir()})
         self.counts = {}  # event name -> how many (a list of every event would fill the heap over days)
@@ -85,10 +85,10 @@ class TKit:
         return self.pump.ledger.total_steps
 
     def power_cut(self, ms=0):
-        import gc
+        import heap
 
         self.pump = self.sh = self.t = None
-        gc.collect()  # the old firmware's buffers go before the new one's are made (512 KB heap)
+        heap.collect()  # the old firmware's buffers go before the new one's are made (512 KB heap)
         self.sim.power_cut(ms)
         self._wire()
 
