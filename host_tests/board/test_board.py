@@ -289,11 +289,12 @@ def test_a_damaged_app_image_is_refused_and_the_board_stays_in_safe_mode(board):
     t0 = emu.power_cycle()
     emu.wait_us(3000000)
     # asked at the REPL the boot left (what the board printed before a host listened is
-    # lost): boot.py refused the image, and boardsel never imported the application
+    # lost): boardsel skipped the application for the refused image and never imported it
     with emu.console(timeout=120) as con:
         con.write(b"\r\n")
         con.read_until(b">>> ", timeout=60, fail=b"pump> ")
-        con.write(b"import sys, appimage; print('ERR', appimage.error, 'firmware.app' in sys.modules)\r\n")
+        con.write(b"import sys, boardsel\r\n")
+        con.write(b"print('ERR', boardsel.safe_mode, 'firmware.app' in sys.modules)\r\n")
         con.read_until(b"ERR ", timeout=60)  # the echo has ERR' only
         said = con.read_until(b"\r\n", timeout=60)
     assert said == b"/app.img: app image checksum mismatch False\r\n", said
