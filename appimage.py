@@ -9,10 +9,10 @@ user-defined VFS (the mechanism `mpremote mount` uses), built and copied by
 tools/deploy.py, and mounted by boot.py so every soft reset (an `mpremote`
 session too) sees the application.
 
-The image is checked before any of its code runs: a SHA-256 over the files
-must match the one in its header, else nothing is mounted and `error` says
-why (boardsel then stays in safe mode). A loose tree (no image) is left to
-the normal import path.
+The image is checked before any of its code runs: a SHA-256 over its index
+and the files must match the one it carries, else nothing is mounted and
+`error` says why (boardsel then stays in safe mode). A loose tree (no image,
+a firmware/ directory) is left to the normal import path.
 
 Format: MAGIC, the index as one JSON line {"dirs", "files": [[path, offset,
 size], ...]}, the hex SHA-256 of that line and the files' bytes on the next
@@ -32,7 +32,7 @@ S_FILE = 0x8000
 CHUNK = 4096
 
 error = None  # why the image was refused, or None
-digest = None  # hex SHA-256 of the mounted image's files
+digest = None  # hex SHA-256 of the mounted image (its index and files)
 
 
 def _hex(b):

@@ -43,7 +43,15 @@ def _image_refused():
     # boot.py mounted the application's image, or refused it as damaged: never run a
     # damaged image's code, and nothing else of the application is on the board
     m = sys.modules.get("appimage")
-    return m.error if m is not None else None
+    if m is not None:
+        return m.error
+    import os
+
+    try:
+        os.stat("appimage.mpy")
+    except OSError:
+        return None  # a loose tree copied by hand, no image
+    return "the app image loader did not import (boot.py): redeploy"
 
 
 def main():

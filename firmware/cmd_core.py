@@ -112,8 +112,9 @@ def cmd_stop(sh, words):
     # stop makes it stay stopped; a prime or calibration runs the motor while stopped
     if p.state in (RUNNING, SUSPENDED) or p.engine.running():
         p.stop("stop")
-    elif p.engine.mode() == BACKOFF:
-        # the back-off after an occlusion: the motor stops, the pump stays in its alarm
+    elif p.engine.mode() == BACKOFF or getattr(p.safety, "relief", None) is not None:
+        # the back-off after an occlusion, in a chunk or between two: the motor stops, the
+        # back-off ends (the supervisor hears the event), the pump stays in its alarm
         p.engine.stop()
         p.event("stop")
     return {"state": p.state}

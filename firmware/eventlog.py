@@ -238,6 +238,8 @@ class EventLog:
                 if n is None:
                     continue
                 if n < seq:
+                    if decode_line(line) is None:
+                        continue  # a damaged number must not end the search early
                     out.reverse()
                     return out
                 if having is not None and not _contains(line, having):

@@ -139,3 +139,20 @@ def test_micropython_says_so_when_the_image_is_missing_and_no_tree_is_there(tmp_
     stage, _ = _mp_stage(tmp_path)
     out = _run_mp(stage, os.path.join(stage, "nothere.img"))
     assert "MOUNTED False %s missing: redeploy" % os.path.join(stage, "nothere.img") in out, out
+
+
+def test_boardsel_refuses_a_loader_that_is_there_but_did_not_import(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    import boardsel
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "appimage", raising=False)
+    assert boardsel._image_refused() is None  # a loose tree: no loader, no image
+    (tmp_path / "appimage.mpy").write_bytes(b"M\x06")
+    assert "did not import" in boardsel._image_refused()
+    stub = types.ModuleType("appimage")
+    stub.error = "/app.img: app image checksum mismatch"  # pyright: ignore[reportAttributeAccessIssue]
+    monkeypatch.setitem(sys.modules, "appimage", stub)
+    assert boardsel._image_refused() == stub.error

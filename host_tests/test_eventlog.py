@@ -242,3 +242,15 @@ def test_since_reads_back_only_as_far_as_it_must_and_decodes_only_what_is_asked(
     assert b'"i": 58,' in raw
     fs.write(name, raw.replace(b'"i": 58,', b'"i": 5X,'))
     assert [e[0] for e in log.since(55)] == [55, 56, 57, 59]
+
+
+def test_since_is_not_cut_short_by_a_damaged_number():
+    fs = MemFs()
+    log = _log(fs, segments=3, segment_bytes=4000)
+    for i in range(20):
+        log.add("e", {"i": i})
+    name = eventlog.PREFIX + str(log._cur)
+    raw = fs.read(name)
+    assert raw.count(b"[19, ") == 1
+    fs.write(name, raw.replace(b"[19, ", b"[1, "))  # the newest line's number, its check now fails
+    assert [e[0] for e in log.since(14)] == [14, 15, 16, 17, 18]

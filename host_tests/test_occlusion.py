@@ -259,3 +259,15 @@ def test_another_stopping_alarm_during_the_back_off_ends_it():
     assert k.pump.safety.relief is None and not k.pump.engine.mode()
     assert _reversed_after(k, 30000) == rev
     assert k.named("occlusion_relief")[0]["end"] == "cancelled"
+
+
+def test_a_persons_stop_between_two_chunks_ends_the_back_off_too():
+    k = _relieving_kit()
+    while k.pump.engine.mode():  # the first chunk runs out: the motor is still until the next sample
+        k.run(1)
+    assert k.pump.safety.relief is not None
+    k.login()
+    rev = _reversed_after(k, 0)
+    assert k.ok("stop")["state"] == "alarm"
+    assert _reversed_after(k, 30000) == rev
+    assert k.named("occlusion_relief")[0]["end"] == "cancelled"

@@ -198,6 +198,9 @@ def copy_stage(port, stage=STAGE, chunk=CHUNK, quiet=False):
             dirs.append(rel)
         for n in sorted(names):
             files.append((rel + "/" + n) if rel != "." else n)
+    # the image last: a deploy cut off before it is complete leaves none, and the board
+    # says "missing: redeploy" (appimage.py) rather than mounting half of one
+    files.sort(key=lambda f: f == image.NAME)
     t = SerialTransport(port, timeout=10)
     try:
         t.enter_raw_repl(soft_reset=False)
