@@ -52,6 +52,9 @@ class Simulator:
         self.pump.store.enabled = False  # the old firmware is gone: it writes nothing more
         self.board.stop_ticks()
         self.board.clock.advance_ms(ms)
+        # dropped before the new one is built, as RAM is lost: two whole firmwares at once
+        # did not fit a fragmented 512 KB heap (the trend's 6 KB array failed)
+        del self.pump, self.shell
         self.boot("power-cut")
 
     def _demo_rate(self, text):
