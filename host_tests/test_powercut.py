@@ -125,3 +125,36 @@ def test_a_record_from_before_the_logs_number_was_saved_still_restores():
     assert "MEMORY" not in q.alarms.codes() and q.state == "running"
     dropped = [e[4] for e in q.log.entries() if e[3] == "bolus_not_resumed"]
     assert len(dropped) == 1 and dropped[0]["after_checkpoint"] is False  # from the record itself
+
+
+class _WatchFs(FaultFs):
+    """Notes what the motor was set to do while a budget start's log line is written."""
+
+    pump = None
+
+    def __init__(self):
+        FaultFs.__init__(self)
+        self.seen = []
+
+    def append(self, name, data):
+        if b'"budget": true' in data and self.pump is not None:
+            e = self.pump.engine
+            self.seen.append((e.rate(), e.budget()))
+        return FaultFs.append(self, name, data)
+
+
+def test_a_bolus_start_is_on_the_log_before_the_motor_takes_it_up():
+    fs = _WatchFs()
+    w = World(fs)
+    fs.power_on()
+    for line in ("login clinician 1234", "rx drug morphine 10mg/mL", "program continuous 10mg"):
+        w.cmd(line)
+    w.cmd("program confirm")
+    w.cmd("start")
+    w.run(70000)
+    fs.pump = w.pump
+    basal = w.pump.engine.rate()
+    w.cmd("bolus 0.2mg over=5m")
+    # a cut while that line is written finds no step of the bolus made
+    assert fs.seen == [(basal, 0)], fs.seen
+    assert w.pump.engine.rate() > basal  # and the bolus does run once it is on the log
