@@ -19,6 +19,10 @@ RAIL_HI_MV = 3200
 FROZEN_MS = 600000  # SPEC 2: no change for 10 minutes while the pump runs
 
 
+def _at_rail(mv):
+    return mv < RAIL_LO_MV or mv > RAIL_HI_MV
+
+
 class Analog:
     """`adc` has read_u16(); the value is lo_unit at lo_mv and hi_unit at hi_mv, linear."""
 
@@ -39,6 +43,9 @@ class Analog:
         self._jumps = 0  # recent implausible jumps, decaying with good samples
         self._prev = None
 
+    def _mv(self, raw):
+        return (raw * self._vref + 32767) // 65535
+
     def to_unit(self, mv, n=1):
         """Millivolts (the sum of `n` reads) to the sensor's unit, rounded to nearest (integers only)."""
         num = (mv - n * self._lo_mv) * self._span_unit
@@ -49,7 +56,7 @@ class Analog:
     def sample(self, dt_ms=0, watched=False):
         """Read once. `dt_ms` since the last sample counts toward frozen only when `watched`."""
         raw = self._adc.read_u16()
-        mv = (raw * self._vref + 32767) // 65535
+        mv = self._mv(raw)
         if raw == self.raw:
             if watched:
                 self._still_ms += dt_ms
@@ -57,7 +64,7 @@ class Analog:
             self._still_ms = 0
         self.raw = raw
         self.mv = mv
-        if mv < RAIL_LO_MV or mv > RAIL_HI_MV:
+        if _at_rail(mv):
             self.health = RAIL
             self._prev = None
             return self.health
@@ -83,8 +90,8 @@ class Analog:
         as the last `sample` judged it (a burst of reads is not a watched interval)."""
         total = 0
         for _ in range(n):
-            mv = (self._adc.read_u16() * self._vref + 32767) // 65535
-            if mv < RAIL_LO_MV or mv > RAIL_HI_MV:
+            mv = self._mv(self._adc.read_u16())
+            if _at_rail(mv):
                 return None
             total += mv
         return self.to_unit(total, n)  # the mean millivolts are not rounded first
