@@ -91,10 +91,12 @@ if ok:
 """
 
 
-def _mp_stage(tmp_path):
+@pytest.fixture(scope="module")
+def mp_stage(tmp_path_factory):
+    """The whole tree compiled for the unix port and packed, once for this module's tests."""
     probe = "import sys; print(sys.implementation._mpy)"
     out = subprocess.run([MICROPYTHON, "-c", probe], capture_output=True)
-    stage = str(tmp_path / "stage")
+    stage = str(tmp_path_factory.mktemp("mp") / "stage")
     deploy.compile_all(int(out.stdout), stage=stage, root=ROOT)
     return stage, image.pack_stage(stage, deploy.PACKAGES)
 
@@ -113,8 +115,8 @@ def _run_mp(stage, img):
     return res.stdout + res.stderr
 
 
-def test_the_firmware_imports_from_its_image_on_micropython(tmp_path):
-    stage, sha = _mp_stage(tmp_path)
+def test_the_firmware_imports_from_its_image_on_micropython(mp_stage):
+    stage, sha = mp_stage
     out = _run_mp(stage, os.path.join(stage, image.NAME))
     assert "MOUNTED True None" in out, out
     assert "FILE /app/firmware/app.mpy" in out, out
@@ -122,12 +124,12 @@ def test_the_firmware_imports_from_its_image_on_micropython(tmp_path):
     assert "DIGEST " + sha in out, out
 
 
-def test_micropython_refuses_a_damaged_image_and_mounts_nothing(tmp_path):
-    stage, _ = _mp_stage(tmp_path)
-    p = os.path.join(stage, image.NAME)
-    with open(p, "rb") as f:
+def test_micropython_refuses_a_damaged_image_and_mounts_nothing(mp_stage, tmp_path):
+    stage, _ = mp_stage
+    with open(os.path.join(stage, image.NAME), "rb") as f:
         data = bytearray(f.read())
     data[len(data) // 2] ^= 0x10
+    p = str(tmp_path / image.NAME)  # a damaged copy: the shared stage stays whole
     with open(p, "wb") as f:
         f.write(data)
     out = _run_mp(stage, p)
@@ -135,8 +137,8 @@ def test_micropython_refuses_a_damaged_image_and_mounts_nothing(tmp_path):
     assert "FILE" not in out
 
 
-def test_micropython_says_so_when_the_image_is_missing_and_no_tree_is_there(tmp_path):
-    stage, _ = _mp_stage(tmp_path)
+def test_micropython_says_so_when_the_image_is_missing_and_no_tree_is_there(mp_stage):
+    stage, _ = mp_stage
     out = _run_mp(stage, os.path.join(stage, "nothere.img"))
     assert "MOUNTED False %s missing: redeploy" % os.path.join(stage, "nothere.img") in out, out
 

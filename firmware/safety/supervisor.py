@@ -142,8 +142,7 @@ class Supervisor:
         why = self.stall.check(pump.board.stepper, mode, eng.rate(), eng.ticks_per_day, dticks, dfwd)
         if why is not None and al.get("STALL") is None:
             al.raise_alarm("STALL", why)
-        if self.relief is not None:
-            self._relieve(pump)
+        self._relieve(pump)  # the back-off after an occlusion, a chunk a sample (none: returns)
         # occlusion, only while pushing forward
         fwd = mode == RUNNING
         if fwd and not self._was_running:
