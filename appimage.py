@@ -36,6 +36,7 @@ digest = None  # hex SHA-256 of the mounted image (its index and files)
 
 
 def _hex(b):
+    # firmware/auth.py has the same; it lives inside the image this checks, so not imported here
     return "".join("%02x" % x for x in b)
 
 
