@@ -55,6 +55,9 @@ def build(board, start_time=None, fs=None, cause=None):
     shell.lazy(THERAPY_CMDS, _therapy_cmds)
     # keep last: restores every service attached above from flash
     persist.boot(pump, cause or _reset_cause(board))
+    # the allowance from the restored record, before any command or the first pass can start
+    # the motor (it holds until armed)
+    pump.governor.service(pump)
     return pump, shell
 
 

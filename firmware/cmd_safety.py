@@ -92,15 +92,16 @@ def _ml(text):
     return decimal(text, 6, "volume")
 
 
+REFILL_USAGE = "begin|withdrawn ML|add ML [conc=CONC [confirm]]|confirm [nobridge]|cancel"
+
+
 def cmd_refill(sh, words):
     p = sh.pump
     r = p.reservoir
     if r is None:
         raise PumpError(E_STATE, "reservoir service not running")
     if not words:
-        raise PumpError(
-            E_SYNTAX, "usage: refill begin|withdrawn ML|add ML [conc=CONC]|confirm [nobridge]|cancel"
-        )
+        raise PumpError(E_SYNTAX, "usage: refill " + REFILL_USAGE)
     sub, args = words[0], words[1:]
     if sub == "begin":
         no_args(args)
@@ -120,8 +121,11 @@ def cmd_refill(sh, words):
             out["matches"] = -r.tolerance_nl <= diff <= r.tolerance_nl
         return out
     if sub == "add":
+        confirm = len(args) == 3 and args[2] == "confirm"
+        if confirm:
+            args = args[:2]
         if not args or len(args) > 2:
-            raise PumpError(E_SYNTAX, "usage: refill add ML [conc=CONC]")
+            raise PumpError(E_SYNTAX, "usage: refill add ML [conc=CONC [confirm]]")
         nl = _ml(args[0])
         conc = None
         if len(args) == 2:
@@ -129,7 +133,7 @@ def cmd_refill(sh, words):
 
             conc = parse_conc(keyvals(args[1:], ("conc",))["conc"])
         r._open()
-        total = r.add(nl, conc)
+        total = r.add(nl, conc, confirm)
         return {"added_ml": _dec(nl), "reservoir_ml": _dec(total), "concentration_changed": conc is not None}
     if sub == "confirm":
         if len(args) > 1 or (args and args[0] != "nobridge"):
@@ -157,6 +161,6 @@ def register(sh):
         "refill",
         CLINICIAN,
         cmd_refill,
-        "refill begin|withdrawn ML|add ML [conc=CONC]|confirm [nobridge]|cancel",
+        "refill " + REFILL_USAGE,
         "refill the reservoir; delivery pauses meanwhile",
     )

@@ -39,9 +39,10 @@ def cmd_rx(sh, words):
     _clinician(sh, "rx " + sub)
     args = words[1:]
     if sub == "drug":
-        if len(args) != 2:
-            raise PumpError(E_SYNTAX, "usage: rx drug NAME CONC (e.g. rx drug morphine 10mg/mL)")
-        t.set_drug(args[0], args[1], _who(sh))
+        confirm = len(args) == 3 and args[2] == "confirm"
+        if len(args) != 2 and not confirm:
+            raise PumpError(E_SYNTAX, "usage: rx drug NAME CONC [confirm] (e.g. rx drug morphine 10mg/mL)")
+        t.set_drug(args[0], args[1], _who(sh), confirm)
         return {"drug": t.drug.name, "concentration": _conc(t), "unit": t.unit + "/mL"}
     if sub == "limit":
         t.need_drug()
@@ -65,9 +66,7 @@ def cmd_rx(sh, words):
         nl = parse_volume_nl(args[0], "catheter volume")
         if nl <= 0 or nl > MAX_CATHETER_NL:
             raise PumpError(E_RANGE, "catheter volume must be above 0 and at most 1 mL")
-        t.catheter_nl = nl
-        t.stamp(_who(sh))
-        sh.pump.event("rx_catheter", nl=nl)
+        t.set_catheter(nl, _who(sh))
         return {"catheter_ml": t.prescription()["catheter_ml"]}
     if sub == "reservoir":
         if len(args) != 1 or args[0] not in ("20", "40", "20mL", "40mL"):
@@ -186,10 +185,14 @@ def cmd_prime(sh, words):
 
 def cmd_calibrate(sh, words):
     t = _t(sh)
-    if len(words) != 2 or words[0] not in ("begin", "measured"):
-        raise PumpError(E_SYNTAX, "usage: calibrate begin STEPS | calibrate measured ML")
+    usage = "usage: calibrate begin STEPS [disconnected] | calibrate measured ML [confirm]"
+    if len(words) not in (2, 3) or words[0] not in ("begin", "measured"):
+        raise PumpError(E_SYNTAX, usage)
+    extra = words[2] if len(words) == 3 else None
+    if extra is not None and extra != ("disconnected" if words[0] == "begin" else "confirm"):
+        raise PumpError(E_SYNTAX, usage)
     if words[0] == "begin":
-        return t.calibrate_begin(integer(words[1], 1000, 200000, "steps"))
+        return t.calibrate_begin(integer(words[1], 1000, 200000, "steps"), extra is not None)
     if not t.cal_steps:
         raise PumpError(E_SYNTAX, "calibrate begin STEPS first")
     nl = parse_volume_nl(words[1], "measured volume")
@@ -198,6 +201,7 @@ def cmd_calibrate(sh, words):
     spm = (t.cal_steps * 1000000 + nl // 2) // nl
     if spm < 1000 or spm > 1000000:
         raise PumpError(E_RANGE, "that gives %d steps per mL: outside 1000..1000000" % spm)
+    t.check_calibration(spm, extra is not None)
     return t.propose_spm(spm)
 
 
@@ -225,4 +229,10 @@ def register(sh):
     )
     sh.add("ptm", ANY, cmd_ptm, "ptm | ptm set dose= lockout= max=", "patient bolus, and its settings")
     sh.add("prime", CLINICIAN, cmd_prime, "prime VOLUME_ML", "priming bolus on a stopped pump")
-    sh.add("calibrate", CLINICIAN, cmd_calibrate, "calibrate begin STEPS|measured ML", "steps per mL")
+    sh.add(
+        "calibrate",
+        CLINICIAN,
+        cmd_calibrate,
+        "calibrate begin STEPS [disconnected]|measured ML [confirm]",
+        "steps per mL",
+    )

@@ -11,6 +11,11 @@ missing callbacks (esp32 soft timers, rp2 flash writes) neither lose steps nor
 burst them: steps that fell due while a callback was late are owed and go out
 one per tick. Beyond `late_bound` ticks the excess is dropped and counted.
 
+Forward steps go out only within an allowance the dose governor arms
+(`arm`): when it is spent, due steps wait (owed, never a burst beyond the
+late bound) and each tick held is counted, whatever the rate slots say. The
+engine starts with none: nothing moves until the governor has armed it.
+
 Counters the main loop reads wrap below 2**29 (compare before add), so the
 handler never makes an integer the RP2040 cannot hold as a small int; the
 main loop takes differences modulo WRAP (`fold`).
@@ -60,7 +65,14 @@ _DSTEPS = const(21)
 _PERIOD = const(22)
 _HALF = const(23)
 _BOUND = const(24)
-_SLOTS = const(25)
+_ALLOW = const(25)
+_HELD = const(26)
+_SLOTS = const(27)
+# the allowance is an end point on the wrapping forward counter: steps left =
+# (end - fwd) modulo WRAP, read as signed; the governor keeps it below ALLOW_MAX
+_WMASK = const((1 << 29) - 1)
+_WHALF = const(1 << 28)
+ALLOW_MAX = const((1 << 28) - 1)
 
 
 class DoseEngine:
@@ -135,6 +147,39 @@ class DoseEngine:
         s[_THEN] = then
         s[_THENC] = min(self.chunk_for(then), _SMALL)
         s[_PEND] = 1
+
+    def arm(self, steps):
+        """Allow `steps` more forward steps from the count now (the governor's allowance).
+
+        Only this call writes the end point and only the handler advances the
+        count, so a step taken between the read and the write makes the
+        allowance one step smaller, never larger."""
+        if steps < 0:
+            steps = 0
+        elif steps > ALLOW_MAX:
+            steps = ALLOW_MAX
+        s = self._s
+        s[_ALLOW] = (s[_FWD] + steps) % WRAP
+
+    def arm_from(self, fwd, steps):
+        """Allow `steps` forward steps beyond the wrapping forward count `fwd` (read earlier)."""
+        if steps < 0:
+            steps = 0
+        elif steps > ALLOW_MAX:
+            steps = ALLOW_MAX
+        self._s[_ALLOW] = (fwd + steps) % WRAP
+
+    def allowance(self):
+        """Forward steps the handler may still make (0 or less: it holds)."""
+        s = self._s
+        return ((s[_ALLOW] - s[_FWD] + _WHALF) & _WMASK) - _WHALF
+
+    def allow_end(self):
+        return self._s[_ALLOW]
+
+    def held(self):
+        """Wrapping count of ticks on which a due step was held for want of allowance."""
+        return self._s[_HELD]
 
     def rate(self):
         s = self._s
@@ -243,7 +288,7 @@ class DoseEngine:
             rate = s[_N]
             need = s[_BUDGET] - s[_OWED]
             t = (need * s[_D] - s[_ACC] + rate - 1) // rate if need > 0 else 0
-            if t > n:
+            if t > n or s[_BUDGET] > self.allowance():
                 break
             self.steps_due(t)
             s[_FWD] = (s[_FWD] + s[_BUDGET]) % WRAP
@@ -253,7 +298,18 @@ class DoseEngine:
             n -= t
         due = self.steps_due(n) + s[_OWED]
         k = due if due < n else n
-        s[_OWED] = due - k
+        room = self.allowance()
+        if k > room:
+            # held as the handler holds: the rest stays owed, each tick held counted
+            held = k - (room if room > 0 else 0)
+            k -= held
+            s[_HELD] = (s[_HELD] + held) % WRAP
+        owed = due - k
+        bound = s[_BOUND]
+        if owed > bound:
+            s[_DSTEPS] = (s[_DSTEPS] + owed - bound) % WRAP
+            owed = bound
+        s[_OWED] = owed
         s[_FWD] = (s[_FWD] + k) % WRAP
         if s[_BUDGET]:
             s[_BUDGET] -= k
@@ -359,6 +415,12 @@ def _handler(eng, state, step):
                         c -= WRAP
                     s[_DSTEPS] = c + x
                     owed = bound
+                s[_OWED] = owed
+                # the governor's allowance, checked here so no main loop can overrun it
+                if ((s[_ALLOW] - s[_FWD] + _WHALF) & _WMASK) - _WHALF <= 0:
+                    c = s[_HELD] + 1
+                    s[_HELD] = 0 if c >= WRAP else c
+                    return
                 s[_OWED] = owed - 1
                 step(1)
                 s[_PULSE] = 1

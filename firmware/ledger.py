@@ -30,6 +30,10 @@ class Ledger:
         """Net forward steps ever emitted (back-off steps subtract)."""
         return self.fwd - self.rev
 
+    def engine_fwd(self):
+        """The engine's wrapping forward counter as read at the last fold."""
+        return self._last[1]
+
     def _roll(self, pump_ms):
         b = pump_ms // BIN_MS
         if b <= self._bin:

@@ -14,6 +14,7 @@ from firmware import isotime
 from firmware.alarms import Alarms
 from firmware.dose import DoseEngine
 from firmware.ledger import Ledger
+from firmware.safety.governor import Governor
 from firmware.uptime import Uptime
 
 VERSION = "0.1.0"
@@ -52,6 +53,10 @@ class Pump:
         self.store = None  # type: Any
         self.log = None  # type: Any
         self.trend = None  # type: Any
+        # the dose governor is part of every pump, its first service: it arms the engine's
+        # allowance on every pass, and the engine moves nothing until it has
+        self.governor = Governor(self)
+        self.services.insert(0, self.governor)
 
     # ---- time ----------------------------------------------------------------
 

@@ -173,7 +173,7 @@ class Reservoir:
         self._pump.event("refill_withdrawn", withdrawn_nl=nl, tracked_nl=v)
         return diff
 
-    def add(self, nl, conc):
+    def add(self, nl, conc, confirm=False):
         r = self._open()
         cap = capacity_nl(self._pump)
         if nl <= 0:
@@ -184,7 +184,8 @@ class Reservoir:
         if conc is not None and t is not None:
             f = getattr(t, "check_concentration", None)
             if f is not None:
-                f(conc)  # a drug limit or no prescription refuses it here, before anything changes
+                # a drug limit, a slip or no prescription refuses it here, before anything changes
+                f(conc, confirm)
         r["added"] = nl
         r["conc"] = conc
         self._pump.event("refill_add", added_nl=nl)
@@ -210,9 +211,12 @@ class Reservoir:
         self._resume(r["prev"])
         conc = r["conc"]
         t = p.therapy
+        f = getattr(t, "refilled", None)
+        if f is not None:
+            f()
         if conc is not None and t is not None and _changed(t, conc):
             if not bridge:
-                p.event("bridge_skipped")
+                p.event("bridge_cancelled", why="nobridge")
             t.concentration_changed(conc, bridge)
         return new
 

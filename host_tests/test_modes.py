@@ -152,6 +152,8 @@ def test_prime_on_stopped_pump_only():
     assert k.code("prime 0.2") == "E_STATE"
     k.ok("stop")
     assert k.code("prime 1.5") == "E_LIMIT"
+    assert k.code("prime 0.2") == "E_STATE"  # no catheter volume set
+    k.ok("rx catheter 0.2")
     d = k.ok("prime 0.2")
     assert d["steps"] == 4000
     k.run(60000)

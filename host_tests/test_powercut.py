@@ -57,7 +57,12 @@ def _bolus_world(cut_at=None, start=True):
     fs = FaultFs(trace=True)
     w = World(fs)
     fs.power_on(cut_at)
-    for line in ("login clinician 1234", "rx drug morphine 10mg/mL", "program continuous 10mg"):
+    for line in (
+        "login clinician 1234",
+        "rx drug morphine 10mg/mL",
+        "rx catheter 0.5",
+        "program continuous 10mg",
+    ):
         w.cmd(line)
     w.cmd("program confirm")
     if start:

@@ -17,7 +17,7 @@ def test_closed_form_segments_within_one_step(segments):
     for rate, ticks in segments:
         r.engine.set_rate(rate)
         before = r.fold()
-        r.engine.advance(ticks)
+        r.advance(ticks)
         got = r.fold() - before
         lo = ticks * rate // D
         assert lo <= got <= lo + 1, (rate, ticks, got)

@@ -227,6 +227,7 @@ def test_prime_follows_the_bolus_to_its_end(capsys):
     d = tmpdir()
     state = os.path.join(d, "pump")
     assert run(capsys, "--state", state, "--pin", "1234", "send", "rx", "drug", "morphine", "10mg/mL")[0] == 0
+    assert run(capsys, "--state", state, "--pin", "1234", "send", "rx", "catheter", "0.2")[0] == 0
     rc, out, err = run(capsys, "--state", state, "prime", "0.2", "--pin", "1234")
     assert rc == 0, err
     assert "primed 0.2 mL (4000 steps)" in out and "priming [####" in err

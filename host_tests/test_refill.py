@@ -58,7 +58,7 @@ def test_new_concentration_starts_the_bridge():
     assert k.pump.therapy.conc == 5000000
     k.run(60000)
     assert k.pump.basal == 2 * old_rate  # half the strength: twice the volume for the same dose
-    assert k.named("bridge_skipped") == []
+    assert k.named("bridge_cancelled") == []
 
 
 def test_new_concentration_nobridge_is_logged():
@@ -68,7 +68,7 @@ def test_new_concentration_nobridge_is_logged():
     k.ok("refill add 10 conc=20mg/mL")
     d = k.ok("refill confirm nobridge")
     assert d["bridge"] is False
-    assert len(k.named("bridge_skipped")) == 1
+    assert [e["why"] for e in k.named("bridge_cancelled")] == ["nobridge"]
     assert k.named("concentration")[0]["bridge"] is False
 
 

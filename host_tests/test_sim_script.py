@@ -66,10 +66,13 @@ SCRIPT = [
     ("trend", "trend x y z", ERR),
     ("stop", "stop now", "E_SYNTAX"),
     ("stop", "stop", OK),
-    ("calibrate", "calibrate begin 2000", OK),
+    ("calibrate", "calibrate begin 2000", "E_STATE"),  # a drug is loaded: say the line is off
+    ("calibrate", "calibrate begin 2000 disconnected", OK),
     ("sim", "sim run 1m", OK),
     ("calibrate", "calibrate measured 0.1", OK),
     ("calibrate", "calibrate begin -5", ERR),
+    ("prime", "prime 0.1", "E_STATE"),  # no catheter volume yet
+    ("rx", "rx catheter 0.1", OK),
     ("prime", "prime 0.1", OK),
     ("prime", "prime -1", ERR),
     ("sim", "sim run 1m", OK),

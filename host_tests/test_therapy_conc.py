@@ -2,6 +2,8 @@
 
 from therapy_kit import TKit
 
+from firmware.safety.governor import UNKNOWN_LINE_NL
+
 
 def _refill(k, conc):
     k.ok("refill begin")
@@ -81,7 +83,11 @@ def _cap_across_change(cut):
     given = _bolus_until_refused(k, 40)
     k.run(60000)
     s_new = k.steps() - s_new0
-    ng = (s_old * 10000000 + s_new * 5000000) // spm  # what the patient got, drug by drug
+    # what the patient got, by plug flow: the first line volume out after the refill is the old
+    # drug (no catheter volume set: the governor's long bench line)
+    line = (k.t.catheter_nl or UNKNOWN_LINE_NL) * spm // 1000000
+    old_out = s_new if s_new < line else line
+    ng = ((s_old + old_out) * 10000000 + (s_new - old_out) * 5000000) // spm
     # every later 24 h window holds at most the hard limit, the basal's rest of the day included
     rest_of_day = 2000000 * (86400000 - k.pump.pump_ms()) // 86400000
     assert ng + rest_of_day <= 15000000 + 10000, (given, ng)

@@ -44,7 +44,12 @@ CASES = [
         3 * 4000 + 3 * 400,
         "running",
     ),
-    ("prime", ["prime 0.2", "sim run 1m", "program continuous 2mg"] + TAIL, 4000 + 3 * 4000, "running"),
+    (
+        "prime",
+        ["rx catheter 0.2", "prime 0.2", "sim run 1m", "program continuous 2mg"] + TAIL,
+        4000 + 3 * 4000,
+        "running",
+    ),
     (
         "bridge",
         ["rx catheter 0.1", "program continuous 2mg", "program confirm", "start", "sim run 1d"]

@@ -40,10 +40,12 @@ def test_calibration_takes_effect_on_confirm():
     k.ok("program continuous 2mg")
     k.ok("program confirm")
     assert k.code("calibrate measured 1") == "E_SYNTAX"  # begin first
-    k.ok("calibrate begin 20000")
+    assert k.code("calibrate begin 20000") == "E_STATE"  # a drug is loaded
+    k.ok("calibrate begin 20000 disconnected")
     k.run(60000)
     assert k.steps() == 20000 and not k.pump.engine.running()
-    d = k.ok("calibrate measured 0.8")  # the pump moved 0.8 mL: 25,000 steps per mL
+    assert k.code("calibrate measured 0.8") == "E_CONFIRM"  # 1.25x the nominal: a slip?
+    d = k.ok("calibrate measured 0.8 confirm")  # the pump moved 0.8 mL: 25,000 steps per mL
     assert d["pending"] and d["steps_per_ml"] == 25000
     assert k.pump.steps_per_ml == 20000  # not before confirm
     k.ok("program confirm")

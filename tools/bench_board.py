@@ -49,6 +49,7 @@ from boards import pico
 from firmware.dose import DoseEngine
 b = pico.Board()
 e = DoseEngine(b.stepper, time, tick_hz=1000, int_limit=b.int_limit)
+e.arm(1 << 26)
 probe = Pin(%(probe)d, Pin.OUT, value=0)
 phase = Pin(%(phase)d, Pin.OUT, value=0)
 hi = probe.on

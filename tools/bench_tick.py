@@ -31,6 +31,7 @@ class Empty:
 def engine(clock, rate):
     st = Stepper(SimPin(), SimPin(), SimPin(1))
     e = DoseEngine(st, clock, tick_hz=1000, int_limit=(1 << 30) - 1)
+    e.arm(1 << 26)  # the allowance check runs on every step, as under the governor
     e.set_rate(rate)
     e.start()
     return e

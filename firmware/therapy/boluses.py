@@ -8,7 +8,7 @@ from firmware.errors import E_CONFIRM, E_LIMIT, E_STATE, PumpError
 from firmware.pump import STOPPED
 from firmware.therapy import limits
 from firmware.therapy.program import build
-from firmware.therapy.units import dose_dec, ml_dec, ng_of, parse_conc, steps_of
+from firmware.therapy.units import dose_dec, ml_dec, ng_of, parse_conc, show, steps_of
 
 DAY_MS = 86400000
 
@@ -96,45 +96,114 @@ def set_ptm(t, dose_ng, lockout_s, count, over_s, override):
     t.pump.event("ptm_set", dose=dose_ng, lockout=lockout_s, max=count)
 
 
+def prime_margin_nl(catheter_nl):
+    """What priming may move beyond the catheter volume, per refill or catheter change: 20 % of
+    it, at least 0.05 mL (the tubing's connectors and a bubble to clear)."""
+    m = catheter_nl // 5
+    return m if m > 50000 else 50000
+
+
 def prime(t, nl):
     limits.check_prime(nl, t.pl)
     if t.pump.state != STOPPED or t.pump.engine.running():
         raise PumpError(E_STATE, "priming needs a stopped pump")
+    if not t.catheter_nl:
+        raise PumpError(E_STATE, "priming needs the catheter volume: rx catheter ML first")
+    top = t.catheter_nl + prime_margin_nl(t.catheter_nl)
+    if t.primed_nl + nl > top:
+        raise PumpError(
+            E_LIMIT,
+            "priming is limited to the catheter volume plus %s mL per refill or catheter change: "
+            "%s mL left" % (ml_dec(prime_margin_nl(t.catheter_nl)), ml_dec(top - t.primed_nl)),
+        )
     steps = steps_of("nl", nl, 1, t.pump.steps_per_ml)
     _budget_alone(t, "prime", steps)
-    return {"prime_ml": ml_dec(nl), "steps": steps}
+    t.primed_nl += nl
+    return {"prime_ml": ml_dec(nl), "steps": steps, "primed_ml": ml_dec(t.primed_nl)}
 
 
-def calibrate_begin(t, steps):
+def calibrate_begin(t, steps, disconnected=False):
     if t.pump.state != STOPPED or t.pump.engine.running():
         raise PumpError(E_STATE, "calibration needs a stopped pump")
+    if t.drug is not None and not disconnected:
+        raise PumpError(
+            E_STATE,
+            "a drug is loaded: calibrate only with the line off the patient, and say so: "
+            "calibrate begin %d disconnected" % steps,
+        )
+    if disconnected:
+        # a person's statement, on the log before anything moves; the drug moved still counts
+        t.pump.event("calibration_disconnected", steps=steps)
     _budget_alone(t, "calibrate", steps)
     t.cal_steps = steps
     return {"calibrate_steps": steps}
 
 
+def check_calibration(t, spm, confirm):
+    """A measured figure far from the board's nominal is more likely a slip than a pump: +/-20 %."""
+    nominal = t.pump.board.default_steps_per_ml
+    if nominal * 4 <= spm * 5 <= nominal * 6 or confirm:
+        return
+    f = spm * 100 // nominal
+    raise PumpError(
+        E_CONFIRM,
+        "that gives %d steps per mL, %d.%02dx the board's nominal %d (outside +/-20 %%); "
+        "calibrate measured ML confirm to accept" % (spm, f // 100, f % 100, nominal),
+    )
+
+
 def _budget_alone(t, kind, steps):
-    # on a stopped pump: the engine runs this budget at its top speed, then stops
+    # on a stopped pump: the engine runs this budget at its top speed, then stops; the dose
+    # governor counts every step of it, so what it has no room for is refused now
+    from firmware.therapy import cap
+
+    cap.governed(t, steps, kind)
     eng = t.pump.engine
     t.excluded.append([t.pump.pump_ms(), steps])
     t._run_budget(kind, eng.max_rate(), steps, 0, {"steps": steps})
     eng.start()
 
 
-def check_concentration(t, new_conc):
-    """Raise PumpError if `new_conc` (ng/mL, or text like '2mg/mL') cannot be taken; else its ng/mL."""
+def check_concentration(t, new_conc, confirm=True):
+    """Raise PumpError if `new_conc` (ng/mL, or text like '2mg/mL') cannot be taken; else its ng/mL.
+
+    A change of more than 2x either way (a mg/mcg slip turns 0.1 mL/day into 100) needs
+    `confirm`: without it E_CONFIRM, showing both concentrations and what the program becomes."""
     t.need_drug()
+    unit = t.unit
     if isinstance(new_conc, str):
-        c = parse_conc(new_conc)[0]
+        c, unit = parse_conc(new_conc)
     elif isinstance(new_conc, tuple):
-        c = new_conc[0]  # (ng/mL, unit) from units.parse_conc; the dose unit stays the prescription's
+        c, unit = new_conc  # (ng/mL, unit) from units.parse_conc; the dose unit stays the prescription's
     else:
         c = int(new_conc)
     limits.check_conc(t.drug, c, t.unit)
+    conc_slip(t, c, unit, confirm)
     if t.prog is not None:
         p = build(t.prog.words, c, t.pump.steps_per_ml)
         limits.check_program(p, t.drug, t.pl, t.soft_daily, t.soft_bolus, c, t.unit, t.pump.steps_per_ml)
     return c
+
+
+def conc_slip(t, c, unit, confirm):
+    old = t.conc
+    if confirm or not old or not c or (c * 2 >= old and old * 2 >= c):
+        return
+    spm = t.pump.steps_per_ml
+    ratio = c // old if c > old else old // c
+    if t.prog is not None:
+        p = build(t.prog.words, c, spm)
+        what = "the program's %s/day becomes %s mL/day" % (
+            show(limits.daily_ng(p, c, spm), t.unit),
+            ml_dec(limits.daily_nl(p, spm)),
+        )
+    else:
+        what = "no program set"
+    raise PumpError(
+        E_CONFIRM,
+        "concentration %s/mL -> %s/mL (%dx %s): %s; repeat with confirm to accept"
+        % (show(old, t.unit), show(c, unit), ratio, "stronger" if c > old else "weaker", what),
+    )
 
 
 def concentration_changed(t, new_conc, bridge=True):
@@ -150,6 +219,7 @@ def concentration_changed(t, new_conc, bridge=True):
             t.pump.stop("concentration_refused")
         raise
     old_rate = t.pump.basal
+    old_conc = t.conc
     t.note_conc(c)
     t.conc = c
     t.clear_pending("concentration")
@@ -159,7 +229,7 @@ def concentration_changed(t, new_conc, bridge=True):
     t._cancel_budget("concentration")
     steps = steps_of("nl", t.catheter_nl, 1, t.pump.steps_per_ml)
     t.pump.basal = t._scheduled()
-    t._bridge = (old_rate, steps) if bridge and steps and old_rate else None
+    t._bridge = (old_rate, steps, old_conc) if bridge and steps and old_rate else None
     # with a bridge the new rate takes over when its budget ends; without, at once
     t._applied = t.pump.basal if t._bridge else -1
     t.pump.event("concentration", conc=c, bridge=bool(t._bridge))

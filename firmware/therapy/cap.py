@@ -14,7 +14,6 @@ bin or a record on the change's own millisecond at the higher of the two): the c
 
 from firmware.errors import E_LIMIT, PumpError
 from firmware.ledger import BIN_MS, NBINS
-from firmware.pump import RUNNING, STOPPED, SUSPENDED
 from firmware.therapy import limits_module
 from firmware.therapy.units import show, steps_ng
 
@@ -155,6 +154,7 @@ def cap_steps(t):
 
 
 def admit(t, steps, what):
+    governed(t, steps, what)
     now = t.pump.pump_ms()
     c = t.cap_steps()
     u = used(t, now, t.prog.daily_steps() if t.prog else 0)
@@ -172,33 +172,19 @@ def admit(t, steps, what):
         )
 
 
-def guard(t, pump):
-    now = pump.pump_ms()
-    off = pump.wall() - now // 1000
-    if t._wall_off is not None and (off - t._wall_off > 1 or t._wall_off - off > 1):
-        t._doubt_until = now + WINDOW_MS  # `time set` may repeat a time-of-day step
-    t._wall_off = off
-    if pump.state == RUNNING and now >= t._doubt_until:
-        return  # bolus admission alone keeps every window within the cap
-    c = t.cap_steps()
-    d, a = ledger_24h(t, now)
-    counted = d + a - rec_total(t, t.excluded, now, True)
-    # the ledger's oldest bin may hold basal from before the window, at any rate the window ran
-    slack = bin_slack(peak(t.cap_hist, now, t.prog.max_rate(), 2, t))
-    if pump.state == RUNNING and counted > c + slack:
-        t._cancel_budget("dose_cap")
-        pump.stop("dose_cap", state=SUSPENDED)
-        t.capped = True
-        if pump.alarms is not None:
-            pump.alarms.raise_alarm("DOSE_CAP", "24 h count reached the cap; basal held")
-    elif pump.state == SUSPENDED and t.capped and counted + slack <= c:
-        t.capped = False
-        pump.state = STOPPED
-        pump.start()
-        t._applied = pump.basal
-        if pump.alarms is not None:
-            pump.alarms.clear("DOSE_CAP")
-        pump.event("dose_cap_resume")
+def governed(t, steps, what):
+    """Refuse up front what the dose governor would hold part-way: the drug already out of the tip
+    in the last 24 h (plug flow, every kind of step) leaves less room than `steps`."""
+    g = t.pump.governor
+    if g is None:
+        return
+    room = g.room_steps()
+    if steps > room:
+        spm = t.pump.steps_per_ml
+        raise PumpError(
+            E_LIMIT,
+            "%s would cross the 24 h limit (room now %s)" % (what, show(steps_ng(room, t.conc, spm), t.unit)),
+        )
 
 
 def assumed(t, now):

@@ -16,8 +16,12 @@ def status(t, pump, d):
     spm = pump.steps_per_ml
     now = pump.pump_ms()
     d["dose_unit"] = t.unit
-    # each step at the concentration it was given at (cap.ledger_24h), not all at today's
-    d["delivered_24h_dose"] = dose_dec(steps_ng(cap.ledger_24h(t, now)[0], t.conc, spm), t.unit)
+    # the governor's figure: each step valued at the drug that left the tip with it (plug flow)
+    g = pump.governor
+    if g is not None:
+        d["delivered_24h_dose"] = dose_dec(g.delivered_ng(), t.unit)
+    else:
+        d["delivered_24h_dose"] = dose_dec(steps_ng(cap.ledger_24h(t, now)[0], t.conc, spm), t.unit)
     rate = pump.engine.rate() if pump.state == RUNNING else 0
     d["rate_dose_day"] = dose_dec(steps_ng(rate, t.conc, spm), t.unit)
     d["basal_ml_day"] = ml_dec(steps_nl(pump.basal, spm))

@@ -70,9 +70,11 @@ class Therapy:
         self.pending_warn = []
         self.pending_spm = 0
         self.cal_steps = 0
+        self.primed_nl = 0  # primed since the last refill or catheter change (boluses.prime)
         self.kind = ""  # what the engine's step budget is running now
         self.kind_info = {}
-        self._bridge = None  # type: Any  # (old rate, steps) waiting for the pump to run
+        self._bridge = None  # type: Any  # (old rate, steps, old ng/mL) waiting for the pump to run
+        self._saved_bridge = None  # type: Any  # the bridge the last record had, for after a reset
         self._timed = None  # type: Any  # [end pump_ms, rate on top] of a bolus that ends on time
         # until this pump_ms the basal itself is watched against the cap: a reset's assumed
         # steps or a clock change are in the window
@@ -100,7 +102,7 @@ class Therapy:
         self.changed_by = who
         self.changed_at = self.pump.wall()
 
-    def set_drug(self, name, conc_text, who):
+    def set_drug(self, name, conc_text, who, confirm=False):
         drug = druglib_module().load(name)
         conc, unit = parse_conc(conc_text)
         limits_module().check_conc(drug, conc, unit)
@@ -108,6 +110,8 @@ class Therapy:
             raise PumpError(
                 E_STATE, "stop the pump before changing the drug (a refill changes concentration)"
             )
+        if self.drug is not None and self.drug.name == drug.name:
+            _boluses().conc_slip(self, conc, unit, confirm)
         if self.drug is not None and self.conc != conc:
             self.note_conc(conc)
         self.drug, self.conc, self.unit = drug, conc, unit
@@ -213,7 +217,9 @@ class Therapy:
     def _take(self, p, override):
         pump = self.pump
         now = pump.pump_ms()
-        self._cancel_budget("program_change")
+        bridge = self._bridge_left()
+        if bridge is None:
+            self._cancel_budget("program_change")
         self._retire(now)
         self.prog = p
         self._applied = -1
@@ -223,11 +229,36 @@ class Therapy:
             self._trial = [now, p.t_count, 0, 0, 0]
         pump.mode = p.name()
         rate = self._scheduled()
-        pump.set_basal(rate, pump.mode)
+        if bridge is not None:
+            self._rebridge(p, rate, bridge)
+        else:
+            pump.set_basal(rate, pump.mode)
         self._applied = rate
         pump.event(
             "program", mode=pump.mode, words=" ".join(p.words), override=override, daily_steps=p.daily_steps()
         )
+
+    def _bridge_left(self):
+        """(steps of old drug still in the line, its ng/mL) while a bridge runs or waits; else None."""
+        if self.kind == "bridge":
+            return self.pump.engine.budget(), self.kind_info.get("conc", 0)
+        if self._bridge is not None:
+            return self._bridge[1], self._bridge[2]
+        return None
+
+    def _rebridge(self, p, rate, bridge):
+        # a program confirmed during a bridge: the old drug still in the line goes at the new
+        # program's rate worked out at the old concentration, then the new rate starts
+        steps, old = bridge
+        pump = self.pump
+        r = build(p.words, old, pump.steps_per_ml).rate_at(pump.wall() % DAY) if old else rate
+        pump.basal = rate
+        if self.kind == "bridge":
+            self.kind_info["rate"] = r
+            pump.engine.set_rate(r, steps=steps, then=rate)
+        else:
+            self._bridge = (r, steps, old)
+        pump.event("bridge_kept", steps=steps, rate=r)
 
     def status_line(self):
         return report.status_line(self)
@@ -332,6 +363,10 @@ class Therapy:
     def cap_steps(self):
         return cap.cap_steps(self)
 
+    def cap_ng(self):
+        """The active 24 h cap in ng (the governor enforces it with the hard limit)."""
+        return self.cap_steps() * self.conc // self.pump.steps_per_ml
+
     def _admit(self, steps, what):
         return cap.admit(self, steps, what)
 
@@ -355,14 +390,27 @@ class Therapy:
     def prime(self, nl):
         return _boluses().prime(self, nl)
 
-    def calibrate_begin(self, steps):
-        return _boluses().calibrate_begin(self, steps)
+    def calibrate_begin(self, steps, disconnected=False):
+        return _boluses().calibrate_begin(self, steps, disconnected)
+
+    def check_calibration(self, spm, confirm):
+        return _boluses().check_calibration(self, spm, confirm)
+
+    def refilled(self):
+        """A refill was confirmed: priming may fill the line again."""
+        self.primed_nl = 0
+
+    def set_catheter(self, nl, who):
+        self.catheter_nl = nl
+        self.primed_nl = 0  # a new catheter (or a corrected volume) is primed anew
+        self.stamp(who)
+        self.pump.event("rx_catheter", nl=nl)
 
     # ---- refill hook --------------------------------------------------------
 
-    def check_concentration(self, new_conc):
+    def check_concentration(self, new_conc, confirm=True):
         """Raise PumpError if `new_conc` (ng/mL, or text like '2mg/mL') cannot be taken; else its ng/mL."""
-        return _boluses().check_concentration(self, new_conc)
+        return _boluses().check_concentration(self, new_conc, confirm)
 
     def concentration_changed(self, new_conc, bridge=True):
         return _boluses().concentration_changed(self, new_conc, bridge)
@@ -379,13 +427,12 @@ class Therapy:
             self._finish_budget()
         if self.prog is None or pump.state not in (RUNNING, SUSPENDED):
             return
-        self._guard(pump)
         if pump.state != RUNNING:
             return
         if self._bridge is not None and not self.kind:
-            old, steps = self._bridge
+            old, steps, conc = self._bridge
             self._bridge = None
-            self._run_budget("bridge", old, steps, pump.basal, {"steps": steps})
+            self._run_budget("bridge", old, steps, pump.basal, {"steps": steps, "conc": conc, "rate": old})
         if self._trial is not None:
             self._trial_step(pump)
         rate = self._scheduled()
@@ -415,9 +462,6 @@ class Therapy:
             self.pump.engine.stop()
         if kind == "trial" and self._trial is not None and self._trial[1] == 0:
             self._end_trial()
-
-    def _guard(self, pump):
-        return cap.guard(self, pump)
 
     def _trial_step(self, pump):
         p = self.prog
@@ -478,6 +522,8 @@ class Therapy:
         """After a reset: count `assumed_steps` against the cap (never zero), drop what was in flight."""
         if assumed_steps > 0:
             self.pump.ledger.assume(assumed_steps, self.pump.pump_ms())
+            if self.pump.governor is not None:
+                self.pump.governor.assume(assumed_steps)
         self._after_reset(assumed_steps)
 
     def after_restore(self, pump, info):
@@ -489,7 +535,14 @@ class Therapy:
         if assumed > 0:
             self._doubt_until = now + cap.WINDOW_MS
         self._cancel_budget("reset")
-        self._bridge = None
+        # a bridge is not a bolus: the old drug is still in the line, so it goes on from the
+        # steps the last record had left (a cut lost at most some of them: the old volume rate
+        # then runs a little long, the safe side; the governor values the line either way)
+        b = self._saved_bridge
+        self._saved_bridge = None
+        self._bridge = (b[0], b[1], b[2]) if b else None
+        if b:
+            self.pump.event("bridge_resumed", steps=b[1], rate=b[0])
         self.pending = None
         self.pending_spm = 0
         self._applied = -1

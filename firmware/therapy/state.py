@@ -77,6 +77,8 @@ class Acct:
             "trial": list(t._trial) if t._trial else [],
             "capped": 1 if t.capped else 0,
             "doubt": t._doubt_until,
+            "bridge": _bridge(t),
+            "primed": t.primed_nl,
         }
 
     def restore(self, d):
@@ -88,3 +90,15 @@ class Acct:
         t._trial = list(d["trial"]) if d["trial"] and t.prog is not None else None
         t.capped = bool(d["capped"])
         t._doubt_until = d.get("doubt", 0)
+        b = d.get("bridge") or []
+        t._saved_bridge = list(b) if b else None
+        t.primed_nl = d.get("primed", 0)
+
+
+def _bridge(t):
+    # [old rate, steps left, old ng/mL] of a bridge running or waiting, else []
+    b = t._bridge_left()
+    if b is None or not b[0]:
+        return []
+    rate = t.kind_info.get("rate", 0) if t.kind == "bridge" else t._bridge[0]
+    return [rate, b[0], b[1]]

@@ -1,0 +1,419 @@
+"""The dose governor: no trailing 24 h of the pump's own time holds more drug out of the catheter
+tip than the limit, whatever moved it (SPEC 4 as amended: docs/therapy.md, "The dose governor").
+
+It knows nothing of programs or boluses. Each main-loop pass it takes the forward steps counted
+since the last pass (the independent step count where the board has one, else the engine's),
+values them at the concentration leaving the tip (`Line`, a plug-flow model of the catheter),
+adds them to the cumulative dose curve `F` (fg: nL x ng/mL) and arms the engine with the steps
+that can still go out before the limit would be crossed. The handler stops there by itself, so a
+late, hung or wrong main loop cannot overrun it.
+
+The curve is kept as vertices of a piecewise-linear fit (a swinging door: every observation
+within one step of its segment's chord), so the dose that left before the window's start is
+known to within a step: a basal at exactly the limit runs, never held a step a day. A bound is
+only ever rounded towards counting more.
+
+Limit: the drug's hard daily limit, and the therapy's active cap (the larger of the soft
+max_daily and the programs of the window) where it is lower. No drug set: nothing is limited.
+"""
+
+from firmware.dose import ALLOW_MAX
+
+DAY_MS = 86400000
+NL_PER_ML = 1000000
+FG_PER_NG = 1000000
+MAXV = 48  # vertices kept; past that the oldest segment is merged flat (counted at its end)
+UNKNOWN_LINE_NL = 1000000  # no catheter volume set: the most `rx catheter` accepts (1 mL)
+HOLD_OWED = 3  # a hold with this many steps owed is no boundary rounding: DOSE_CAP
+RESUME_MS = 600000  # resume once the window frees ten minutes of the basal (no flapping)
+
+
+class Line:
+    """What sits in the catheter, tip first: [nL, ng/mL] parcels summing to its volume."""
+
+    def __init__(self, volume_nl, conc):
+        self.volume = volume_nl
+        self.parcels = [[volume_nl, conc]] if volume_nl else []
+
+    def push(self, nl, conc, unknown=False):
+        """`nl` in at the pump end at `conc`; returns the fg that left the tip. With the line's
+        volume `unknown`, the new drug may already be at the tip: each parcel counts at the
+        stronger of its drug and the new one."""
+        out = 0
+        left = nl
+        ps = self.parcels
+        if unknown:
+            for p in ps:
+                if p[1] < conc:
+                    p[1] = conc
+        while left and ps:
+            p = ps[0]
+            take = p[0] if p[0] < left else left
+            out += take * p[1]
+            p[0] -= take
+            left -= take
+            if not p[0]:
+                ps.pop(0)
+        out += left * conc  # more than the line holds: the rest went straight through
+        if self.volume:
+            v = nl if nl < self.volume else self.volume
+            if ps and ps[-1][1] == conc:
+                ps[-1][0] += v
+            else:
+                ps.append([v, conc])
+        return out
+
+    def top(self, conc):
+        m = conc
+        for p in self.parcels:
+            if p[1] > m:
+                m = p[1]
+        return m
+
+    def resize(self, volume_nl, conc):
+        # a new catheter volume: its contents are unknown, so all of it at the strongest drug seen
+        self.volume = volume_nl
+        self.parcels = [[volume_nl, self.top(conc)]] if volume_nl else []
+
+
+class Governor:
+    persist_key = "governor"
+    persist_class = "acct"
+
+    def __init__(self, pump):
+        self.pump = pump
+        self.F = 0  # fg out of the tip, cumulative
+        self._seen = None  # forward steps of the source at the last pass
+        self._vrem = 0  # volume carry, nL x steps/mL
+        self._spm = 0
+        self._conc = 0
+        self._line = None  # type: Line | None
+        self._line_nl = -1
+        # vertices [pump_ms, F, tolerance fg (-1: flat), widest gap ms], oldest first; the
+        # open segment runs from the last one to the latest observation `_obs`
+        self._verts = [[0, 0, -1, 0]]
+        self._obs = [0, 0]
+        self._kmin = None  # slope bounds of the open segment (num, den) from its vertex
+        self._kmax = None
+        self._gap = 0
+        self._tol = 0
+        self._assumed = []  # [pump_ms, fg] counted after a reset, not known to have gone out
+        self.capped = False
+        self._held = 0
+        self._restored = False
+        self.limit_fg = None  # type: int | None
+
+    # ---- the source and the drug --------------------------------------------
+
+    def _source(self):
+        sc = getattr(self.pump, "stepcheck", None)
+        if sc is not None:
+            return sc.fwd_total()
+        return self.pump.ledger.fwd
+
+    def _drug(self):
+        """(reservoir ng/mL, line nL, hard daily ng, active cap ng, line volume unknown) or None
+        with no drug."""
+        t = self.pump.therapy
+        if t is None or getattr(t, "drug", None) is None or not t.conc:
+            return None
+        return t.conc, t.catheter_nl or UNKNOWN_LINE_NL, t.drug.max_daily, t.cap_ng(), not t.catheter_nl
+
+    def step_fg(self):
+        """The most fg one forward step can carry out of the tip now (rounded up)."""
+        spm = self.pump.steps_per_ml
+        d = self._drug()
+        if d is None:
+            return 0
+        c = self._line.top(d[0]) if self._line is not None else d[0]
+        return (c * NL_PER_ML + spm - 1) // spm
+
+    # ---- the curve ----------------------------------------------------------
+
+    def _take(self, steps, d):
+        spm = self.pump.steps_per_ml
+        if spm != self._spm:
+            if self._vrem:
+                self._vrem = spm  # a calibration change: the carry rounds up to one nL
+            self._spm = spm
+        if d is None:
+            # no drug set: steps still move the line (water, saline), worth no dose
+            conc, vol = 0, self._line_nl if self._line_nl > 0 else 0
+        else:
+            conc, vol = d[0], d[1]
+        if self._line is None or vol != self._line_nl:
+            if self._line is None:
+                self._line = Line(vol, conc)
+            else:
+                self._line.resize(vol, conc)
+            self._line_nl = vol
+        if steps <= 0:
+            return 0
+        num = steps * NL_PER_ML + self._vrem
+        nl = num // spm
+        self._vrem = num - nl * spm
+        return self._line.push(nl, conc, d is not None and d[4])
+
+    def _observe(self, now, F):
+        v = self._verts[-1]
+        o = self._obs
+        if now <= o[0]:
+            o[1] = F
+            return
+        gap = now - o[0]
+        dt = now - v[0]
+        lo = (F - self._tol - v[1], dt)
+        hi = (F + self._tol - v[1], dt)
+        k = (F - v[1], dt)
+        fits = self._kmin is not None and _le(self._kmin, k) and _le(k, self._kmax)
+        if fits:
+            if _lt(self._kmin, lo):
+                self._kmin = lo
+            if _lt(hi, self._kmax):
+                self._kmax = hi
+            if gap > self._gap:
+                self._gap = gap
+        else:
+            if o[0] > v[0]:
+                # close the open segment at the last observation that fitted it
+                v[2] = self._tol
+                v[3] = self._gap
+                self._verts.append([o[0], o[1], -1, 0])
+                v = self._verts[-1]
+                dt = now - v[0]
+                self._tol = self.step_fg()
+                self._kmin = (F - self._tol - v[1], dt)
+                self._kmax = (F + self._tol - v[1], dt)
+                self._gap = gap
+            else:
+                self._tol = self.step_fg()
+                self._kmin = (F - self._tol - v[1], dt)
+                self._kmax = (F + self._tol - v[1], dt)
+                self._gap = gap
+            if len(self._verts) > MAXV:
+                self._merge()
+        o[0] = now
+        o[1] = F
+
+    def _merge(self):
+        # the oldest two segments become one flat one: all its dose counted from its start on
+        vs = self._verts
+        vs[0][2] = -1
+        vs.pop(1)
+
+    def _lower(self, s, estimate=False):
+        """A lower bound of F at pump ms `s` (what had left the tip by then); with `estimate`,
+        the chord itself (status: the figure a person reads, not the bound the limit needs)."""
+        vs = self._verts
+        while len(vs) > 1 and vs[1][0] <= s:
+            vs.pop(0)
+        a = vs[0]
+        if s <= a[0]:
+            return a[1] if s == a[0] else 0 if a[0] == 0 and a[1] == 0 else a[1]
+        if len(vs) > 1:
+            b = vs[1]
+            tol, gap = a[2], a[3]
+        else:
+            b = self._obs
+            tol, gap = self._tol, self._gap
+        if tol < 0 or b[0] <= a[0]:
+            return a[1]
+        span = b[0] - a[0]
+        rise = b[1] - a[1]
+        if estimate:
+            return a[1] + (rise * (s - a[0])) // span
+        # the chord less one step, less what the widest unobserved gap could hide
+        x = a[1] + (rise * (s - a[0] - gap)) // span - tol
+        return x if x > a[1] else a[1]
+
+    def window_fg(self):
+        """Drug out of the tip in the trailing 24 h of pump time, fg, at most this much."""
+        now = self.pump.pump_ms()
+        return self.F - self._lower(now - DAY_MS)
+
+    def delivered_ng(self):
+        """What the window holds less a reset's worst case: the drug known to have left (status)."""
+        now = self.pump.pump_ms()
+        a = self._assumed
+        while a and now - a[0][0] >= DAY_MS:
+            a.pop(0)
+        x = self.F - self._lower(now - DAY_MS, True)
+        for r in a:
+            x -= r[1]
+        return (x + FG_PER_NG - 1) // FG_PER_NG if x > 0 else 0
+
+    # ---- the limit and the allowance -----------------------------------------
+
+    def _limit(self, d):
+        hard, cap = d[2], d[3]
+        lim = hard if cap is None or cap > hard else cap
+        return lim * FG_PER_NG
+
+    def room_steps(self):
+        """Forward steps that may still leave before the limit (ALLOW_MAX: no drug, no limit)."""
+        d = self._drug()
+        if d is None:
+            self.limit_fg = None
+            return ALLOW_MAX
+        lim = self._limit(d)
+        self.limit_fg = lim
+        room = lim - self.window_fg()
+        if room <= 0:
+            return 0
+        per = self.step_fg()
+        n = room // per if per else ALLOW_MAX
+        return n if n < ALLOW_MAX else ALLOW_MAX
+
+    def service(self, pump):
+        now = pump.pump_ms()
+        src = self._source()
+        if self._seen is None:
+            self._seen = src
+        d = self._drug()
+        self.F += self._take(src - self._seen, d)
+        self._seen = src
+        self._observe(now, self.F)
+        room = self.room_steps()
+        eng = pump.engine
+        eng.arm_from(pump.ledger.engine_fwd(), room)
+        self._watch(pump, room, d)
+
+    def _watch(self, pump, room, d):
+        from firmware.pump import RUNNING, STOPPED, SUSPENDED  # pump imports this module
+
+        eng = pump.engine
+        h = eng.held()
+        held = h != self._held
+        self._held = h
+        # held with no room now: the window is full (a hold under a stale allowance, before the
+        # first pass armed it, just goes on)
+        if held and room == 0 and eng.owed() >= HOLD_OWED and not self.capped:
+            self._cap(pump, RUNNING, SUSPENDED)
+        elif self.capped and pump.state == SUSPENDED and self._resumable(pump, room):
+            self.capped = False
+            pump.state = STOPPED
+            pump.start()
+            if pump.alarms is not None:
+                pump.alarms.clear("DOSE_CAP")
+            pump.event("dose_cap_resume", room_steps=room)
+        elif self.capped and pump.state not in (SUSPENDED,):
+            # a person stopped it, an alarm or a refill took over: the hold is theirs now
+            self.capped = False
+            if pump.alarms is not None:
+                pump.alarms.clear("DOSE_CAP")
+
+    def _resumable(self, pump, room):
+        need = (pump.basal * RESUME_MS + DAY_MS - 1) // DAY_MS
+        return room > (need if need > 1 else 1)
+
+    def _cap(self, pump, RUNNING, SUSPENDED):
+        lim = self.limit_fg
+        if pump.state == RUNNING:
+            pump.stop("dose_cap", state=SUSPENDED)
+            self.capped = True
+        else:
+            pump.engine.stop()  # a priming or calibration run: ends here, pump stays as it was
+            pump.event("dose_cap", state=pump.state)
+        if pump.alarms is not None:
+            pump.alarms.raise_alarm(
+                "DOSE_CAP",
+                "24 h dose reached the limit %s; delivery held" % _mg(lim),
+            )
+
+    # ---- reset and persistence -------------------------------------------------
+
+    def assume(self, steps):
+        """Count `steps` that may have gone out unseen (a reset's worst case) as delivered now."""
+        if steps > 0:
+            fg = steps * self.step_fg()
+            self.F += fg
+            self._assumed.append([self.pump.pump_ms(), fg])
+            self._jump(self.pump.pump_ms())
+
+    def snapshot(self):
+        return {
+            "v": 1,
+            "F": self.F,
+            "seen": self._seen if self._seen is not None else self.pump.ledger.fwd,
+            "vrem": self._vrem,
+            "spm": self._spm,
+            "verts": [list(v) for v in self._verts],
+            "obs": list(self._obs),
+            "tol": self._tol,
+            "gap": self._gap,
+            "k": [list(self._kmin), list(self._kmax)] if self._kmin is not None else [],
+            "line": [self._line_nl, [list(p) for p in self._line.parcels]] if self._line is not None else [],
+            "capped": 1 if self.capped else 0,
+            "assumed": [list(r) for r in self._assumed],
+        }
+
+    def restore(self, d):
+        self.F = d["F"]
+        self._seen = d["seen"]
+        self._vrem = d["vrem"]
+        self._spm = d["spm"]
+        self._verts = [list(v) for v in d["verts"]]
+        self._obs = list(d["obs"])
+        self._tol = d["tol"]
+        self._gap = d["gap"]
+        k = d["k"]
+        self._kmin = (k[0][0], k[0][1]) if k else None
+        self._kmax = (k[1][0], k[1][1]) if k else None
+        ln = d["line"]
+        if ln:
+            self._line_nl = ln[0]
+            self._line = Line(0, 0)
+            self._line.volume = ln[0]
+            self._line.parcels = [list(p) for p in ln[1]]
+        self.capped = bool(d["capped"])
+        self._assumed = [list(r) for r in d.get("assumed", [])]
+        self._restored = True
+
+    def after_restore(self, pump, info):
+        now = pump.pump_ms()
+        if not self._restored:
+            # a record from before the governor: the last 24 h as the ledger counted it, all of
+            # it taken to have left just now at today's concentration (counted for a whole day)
+            d = self._drug()
+            steps = pump.ledger.counted_24h(now)
+            self._seen = pump.ledger.fwd
+            self.F = steps * self.step_fg() if d is not None else 0
+            self._jump(now)
+            return
+        # the interval the checkpoint missed: the steps the ledger now holds beyond our record
+        # come in at the next pass; the worst case recovery counts goes in now, as delivered
+        self.assume(info.get("assumed_steps", 0))
+        self._jump(now)
+
+    def _jump(self, now):
+        # nothing is known of how the dose went between the last record and now: flat, then on
+        v = self._verts[-1]
+        o = self._obs
+        if o[0] > v[0]:
+            # the open segment ends at the last observation, as fitted
+            v[2] = self._tol if self._kmin is not None else -1
+            v[3] = self._gap
+            self._verts.append([o[0], o[1], -1, 0])
+        t = now if now > self._obs[0] else self._obs[0]
+        self._verts.append([t, self.F, -1, 0])
+        self._obs = [t, self.F]
+        self._kmin = self._kmax = None
+        self._gap = 0
+        if len(self._verts) > MAXV:
+            self._merge()
+
+
+def _le(a, b):
+    # a[0]/a[1] <= b[0]/b[1], denominators positive
+    return a[0] * b[1] <= b[0] * a[1]
+
+
+def _lt(a, b):
+    return a[0] * b[1] < b[0] * a[1]
+
+
+def _mg(fg):
+    if fg is None:
+        return "?"
+    ng = fg // FG_PER_NG
+    return "%d.%03d mg" % (ng // 1000000, (ng // 1000) % 1000)
