@@ -93,8 +93,7 @@ class Governor:
         # open segment runs from the last one to the latest observation `_obs`
         self._verts = [[0, 0, -1, 0]]
         self._obs = [0, 0]
-        self._kmin = None  # slope bounds of the open segment (num, den) from its vertex
-        self._kmax = None
+        self._k = None  # slope bounds of the open segment from its vertex: [lo num, den, hi num, den]
         self._gap = 0
         self._tol = 0
         self._assumed = []  # [pump_ms, fg] counted after a reset, not known to have gone out
@@ -119,10 +118,11 @@ class Governor:
             return None
         return t.conc, t.catheter_nl or UNKNOWN_LINE_NL, t.drug.max_daily, t.cap_ng(), not t.catheter_nl
 
-    def step_fg(self):
+    def step_fg(self, d=None):
         """The most fg one forward step can carry out of the tip now (rounded up)."""
         spm = self.pump.steps_per_ml
-        d = self._drug()
+        if d is None:
+            d = self._drug()
         if d is None:
             return 0
         c = self._line.top(d[0]) if self._line is not None else d[0]
@@ -154,7 +154,10 @@ class Governor:
         self._vrem = num - nl * spm
         return self._line.push(nl, conc, d is not None and d[4])
 
-    def _observe(self, now, F):
+    def _observe(self, now, F, per):
+        # one more point of the curve: it extends the open segment while every point since its
+        # vertex lies within `_tol` of the chord (slope bounds `_k`, as fractions), else the
+        # segment closes at the last point that fitted and a new one starts there
         v = self._verts[-1]
         o = self._obs
         if now <= o[0]:
@@ -162,36 +165,31 @@ class Governor:
             return
         gap = now - o[0]
         dt = now - v[0]
-        lo = (F - self._tol - v[1], dt)
-        hi = (F + self._tol - v[1], dt)
-        k = (F - v[1], dt)
-        fits = self._kmin is not None and _le(self._kmin, k) and _le(k, self._kmax)
-        if fits:
-            if _lt(self._kmin, lo):
-                self._kmin = lo
-            if _lt(hi, self._kmax):
-                self._kmax = hi
+        rise = F - v[1]
+        k = self._k
+        if k is not None and k[0] * dt <= rise * k[1] and rise * k[3] <= k[2] * dt:
+            tol = self._tol
+            if k[0] * dt < (rise - tol) * k[1]:
+                k[0] = rise - tol
+                k[1] = dt
+            if (rise + tol) * k[3] < k[2] * dt:
+                k[2] = rise + tol
+                k[3] = dt
             if gap > self._gap:
                 self._gap = gap
         else:
             if o[0] > v[0]:
-                # close the open segment at the last observation that fitted it
-                v[2] = self._tol
+                v[2] = self._tol if k is not None else -1
                 v[3] = self._gap
                 self._verts.append([o[0], o[1], -1, 0])
                 v = self._verts[-1]
                 dt = now - v[0]
-                self._tol = self.step_fg()
-                self._kmin = (F - self._tol - v[1], dt)
-                self._kmax = (F + self._tol - v[1], dt)
-                self._gap = gap
-            else:
-                self._tol = self.step_fg()
-                self._kmin = (F - self._tol - v[1], dt)
-                self._kmax = (F + self._tol - v[1], dt)
-                self._gap = gap
-            if len(self._verts) > MAXV:
-                self._merge()
+                rise = F - v[1]
+                if len(self._verts) > MAXV:
+                    self._merge()
+            self._tol = per
+            self._k = [rise - per, dt, rise + per, dt]
+            self._gap = gap
         o[0] = now
         o[1] = F
 
@@ -249,9 +247,10 @@ class Governor:
         lim = hard if cap is None or cap > hard else cap
         return lim * FG_PER_NG
 
-    def room_steps(self):
+    def room_steps(self, d=None):
         """Forward steps that may still leave before the limit (ALLOW_MAX: no drug, no limit)."""
-        d = self._drug()
+        if d is None:
+            d = self._drug()
         if d is None:
             self.limit_fg = None
             return ALLOW_MAX
@@ -260,7 +259,7 @@ class Governor:
         room = lim - self.window_fg()
         if room <= 0:
             return 0
-        per = self.step_fg()
+        per = self.step_fg(d)
         n = room // per if per else ALLOW_MAX
         return n if n < ALLOW_MAX else ALLOW_MAX
 
@@ -272,8 +271,8 @@ class Governor:
         d = self._drug()
         self.F += self._take(src - self._seen, d)
         self._seen = src
-        self._observe(now, self.F)
-        room = self.room_steps()
+        self._observe(now, self.F, self.step_fg(d) if d is not None else 0)
+        room = self.room_steps(d)
         eng = pump.engine
         eng.arm_from(pump.ledger.engine_fwd(), room)
         self._watch(pump, room, d)
@@ -341,7 +340,7 @@ class Governor:
             "obs": list(self._obs),
             "tol": self._tol,
             "gap": self._gap,
-            "k": [list(self._kmin), list(self._kmax)] if self._kmin is not None else [],
+            "k": list(self._k) if self._k is not None else [],
             "line": [self._line_nl, [list(p) for p in self._line.parcels]] if self._line is not None else [],
             "capped": 1 if self.capped else 0,
             "assumed": [list(r) for r in self._assumed],
@@ -357,8 +356,7 @@ class Governor:
         self._tol = d["tol"]
         self._gap = d["gap"]
         k = d["k"]
-        self._kmin = (k[0][0], k[0][1]) if k else None
-        self._kmax = (k[1][0], k[1][1]) if k else None
+        self._k = list(k) if len(k) == 4 else None
         ln = d["line"]
         if ln:
             self._line_nl = ln[0]
@@ -391,25 +389,16 @@ class Governor:
         o = self._obs
         if o[0] > v[0]:
             # the open segment ends at the last observation, as fitted
-            v[2] = self._tol if self._kmin is not None else -1
+            v[2] = self._tol if self._k is not None else -1
             v[3] = self._gap
             self._verts.append([o[0], o[1], -1, 0])
         t = now if now > self._obs[0] else self._obs[0]
         self._verts.append([t, self.F, -1, 0])
         self._obs = [t, self.F]
-        self._kmin = self._kmax = None
+        self._k = None
         self._gap = 0
         if len(self._verts) > MAXV:
             self._merge()
-
-
-def _le(a, b):
-    # a[0]/a[1] <= b[0]/b[1], denominators positive
-    return a[0] * b[1] <= b[0] * a[1]
-
-
-def _lt(a, b):
-    return a[0] * b[1] < b[0] * a[1]
 
 
 def _mg(fg):
