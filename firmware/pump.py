@@ -52,6 +52,7 @@ class Pump:
         self.store = None  # type: Any
         self.log = None  # type: Any
         self.trend = None  # type: Any
+        self.stepcheck = None  # type: Any
 
     # ---- time ----------------------------------------------------------------
 
