@@ -61,7 +61,12 @@ def step_counter(stepper):
     from drivers.stepcount_pcnt import PcntStepCount
 
     f, r = STEPCOUNT_UNITS
-    return PcntStepCount(PCNT(f), PCNT(r), stepper.step, stepper.dir)
+    ctr = PcntStepCount(PCNT(f), PCNT(r), stepper.step, stepper.dir)
+    # a PCNT channel takes its pins as inputs (ESP-IDF's legacy driver even turned their output
+    # off): STEP and DIR are outputs again, with their input path still routed to the counters
+    stepper.step.init(Pin.OUT)
+    stepper.dir.init(Pin.OUT)
+    return ctr
 
 
 def safe_mode_requested():
