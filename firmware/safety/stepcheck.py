@@ -71,7 +71,12 @@ _BUDGET = 13
 _PB = 14
 _THEN = 15
 _THENC = 16
-_FIXED = (2, 22, 23, 24)  # D, PERIOD, HALF, BOUND: set at boot, never changed
+_FWD = 18
+_REV = 19
+_PERIOD = 22
+_HALF = 23
+_BOUND = 24
+_FIXED = (_D, _PERIOD, _HALF, _BOUND)  # set at boot, never changed
 
 
 class StepCheck:
@@ -84,11 +89,15 @@ class StepCheck:
         self._fixed = [s[i] for i in _FIXED]
         self._d = s[_D]
         self._tick_hz = self._eng.tick_hz
-        self._late_s = max(1, s[24] // self._tick_hz)
+        self._late_s = max(1, s[_BOUND] // self._tick_hz)
         self._fwd = 0
         self._rev = 0
-        self._e = self._eng.counters()
-        self._c = counter.counts() if counter is not None else None
+        self._s = s
+        self._ef = s[_FWD]
+        self._er = s[_REV]
+        c = counter.counts() if counter is not None else (0, 0)
+        self._pf = c[0]
+        self._pr = c[1]
         self._held = False  # tripped, until the next start
         self.trips = 0
         pump.listeners.append(self._on_event)
@@ -98,22 +107,26 @@ class StepCheck:
 
     def _take(self):
         """Read both counts; add the steps since the last read to the totals and the differences."""
-        e = self._eng.counters()  # the engine first: a step between the reads shows as the pin ahead
+        s = self._s
+        ef = s[_FWD]  # the engine first: a step between the reads shows as the pin ahead
+        er = s[_REV]
         ctr = self._ctr
-        c = ctr.counts() if ctr is not None else None
-        ef = wrap(e[1], self._e[1], WRAP)
-        er = wrap(e[2], self._e[2], WRAP)
-        self._e = e
-        if ctr is not None and c is not None and self._c is not None:
-            m = ctr.modulus
-            pf = wrap(c[0], self._c[0], m)
-            pr = wrap(c[1], self._c[1], m)
-            self._c = c
-            self._df += ef - pf
-            self._dr += er - pr
-        else:
-            pf = ef
-            pr = er
+        dfe = (ef - self._ef) % WRAP
+        dre = (er - self._er) % WRAP
+        self._ef = ef
+        self._er = er
+        if ctr is None:
+            self._fwd += dfe
+            self._rev += dre
+            return dfe
+        c = ctr.counts()
+        m = ctr.modulus
+        pf = (c[0] - self._pf) % m
+        pr = (c[1] - self._pr) % m
+        self._pf = c[0]
+        self._pr = c[1]
+        self._df += dfe - pf
+        self._dr += dre - pr
         self._fwd += pf
         self._rev += pr
         return pf
@@ -167,10 +180,10 @@ class StepCheck:
             self._trip("rate", over)
 
     def _slots(self):
-        s = self._eng._s
-        for k in range(len(_FIXED)):
-            if s[_FIXED[k]] != self._fixed[k]:
-                return "slot %d is %d, was %d at boot" % (_FIXED[k], s[_FIXED[k]], self._fixed[k])
+        s = self._s
+        f = self._fixed
+        if s[_D] != f[0] or s[_PERIOD] != f[1] or s[_HALF] != f[2] or s[_BOUND] != f[3]:
+            return "a fixed slot (ticks per day, tick period, late bound) changed since boot"
         rate, pc, pb, then, thenc = self._eng.shadow
         if s[_PN] != rate or s[_PC] != pc or s[_PB] != pb or s[_THEN] != then or s[_THENC] != thenc:
             return "pending rate slots differ from the last set_rate"
@@ -239,11 +252,6 @@ class StepCheck:
 
     def status(self, pump, d):
         d["stepcount"] = {"source": self.source, "fwd": self._fwd, "rev": self._rev}
-
-
-def wrap(new, old, modulus):
-    """Steps between two readings of a counter that wraps at `modulus`."""
-    return (new - old) % modulus
 
 
 def attach(pump):
