@@ -33,6 +33,7 @@ RESERVOIR_HX711 = None  # for example (16, 17, 81200, 412900)
 TIMER_ID = 0
 WDT_FEED_TIMER_ID = 1
 SOUND_TIMER_ID = 2
+STEPCOUNT_UNITS = (0, 1)  # PCNT units counting forward and reverse STEP edges (drivers/stepcount_pcnt.py)
 
 
 def reservoir_load_cell(pin, cfg):
@@ -48,6 +49,24 @@ def reservoir_load_cell(pin, cfg):
         span_unit=1000000,
         max_step=250000,  # a quarter of the reservoir between samples, as for the analog level
     )
+
+
+def step_counter(stepper):
+    """The independent step count on two PCNT units, or None on a build without esp32.PCNT
+    (the step check then counts from the engine)."""
+    try:
+        from esp32 import PCNT
+    except ImportError:
+        return None
+    from drivers.stepcount_pcnt import PcntStepCount
+
+    f, r = STEPCOUNT_UNITS
+    ctr = PcntStepCount(PCNT(f), PCNT(r), stepper.step, stepper.dir)
+    # a PCNT channel takes its pins as inputs (ESP-IDF's legacy driver even turned their output
+    # off): STEP and DIR are outputs again, with their input path still routed to the counters
+    stepper.step.init(Pin.OUT)
+    stepper.dir.init(Pin.OUT)
+    return ctr
 
 
 def safe_mode_requested():
@@ -84,6 +103,7 @@ class Board:
         self.button = Pin(PIN_BUTTON, Pin.IN, Pin.PULL_UP)
         self.buzzer = PWM(Pin(PIN_BUZZER), freq=2000, duty_u16=0)
         self.led = Pin(PIN_LED, Pin.OUT, value=0)
+        self.stepcount = step_counter(self.stepper)
         self._timer = None
         self._sound_timer = None
         self._wdt = None

@@ -26,6 +26,7 @@ PIN_BUTTON = 14  # active low, pull-up
 PIN_SAFE = 15  # active low, pull-up: held low at boot skips the application
 PIN_BUZZER = 16
 PIN_LED = 25
+STEPCOUNT_SM = 0  # PIO0's first state machine counts STEP edges (drivers/stepcount_pio.py)
 WATCHDOG_CTRL = 0x40058000
 WATCHDOG_ENABLE = 1 << 30
 
@@ -59,6 +60,10 @@ class Board:
         self.button = Pin(PIN_BUTTON, Pin.IN, Pin.PULL_UP)
         self.buzzer = PWM(Pin(PIN_BUZZER), freq=2000, duty_u16=0)
         self.led = Pin(PIN_LED, Pin.OUT, value=0)
+        # the independent step count: PIO reads the STEP and DIR pads the CPU drives
+        from drivers.stepcount_pio import PioStepCount
+
+        self.stepcount = PioStepCount(STEPCOUNT_SM, self.stepper.step, self.stepper.dir)
         self._timer = None
         self._sound_timer = None
         self._wdt = None

@@ -57,6 +57,57 @@ class SimPin:
         return self(x)
 
 
+STEP_MODULUS = 1 << 30
+
+
+class SimStepPin(SimPin):
+    """The STEP pin, counting its own rising edges split by DIR's level at the edge.
+
+    The independent step count of the sim board: it sees what the pin did, not
+    what the engine counted (a fault in the engine's state shows as a mismatch).
+    Integer-only and allocation-free, as it runs inside the tick handler.
+    """
+
+    def __init__(self, dir_pin, forward_level=1):
+        super().__init__(0)
+        self._dir = dir_pin
+        self._fwd_level = forward_level
+        self.fwd = 0
+        self.rev = 0
+
+    def __call__(self, x=None):
+        if x is None:
+            return self.level
+        v = 1 if x else 0
+        if v != self.level:
+            self.edges += 1
+            if v:
+                if self._dir.level == self._fwd_level:
+                    self.fwd = (self.fwd + 1) % STEP_MODULUS
+                else:
+                    self.rev = (self.rev + 1) % STEP_MODULUS
+        self.level = v
+        return None
+
+
+class SimStepCount:
+    """The sim board's counter, read as the PIO's and the PCNT's are (drivers/stepcount_*.py).
+
+    It counts only the edges the tick handler makes: the simulator's closed-form
+    jumps (`DoseEngine.advance`) move no pin, so a Board made for the simulator
+    has none (`stepcount` None) and the check counts from the engine.
+    """
+
+    name = "sim"
+    modulus = STEP_MODULUS
+
+    def __init__(self, step_pin):
+        self._pin = step_pin
+
+    def counts(self):
+        return (self._pin.fwd, self._pin.rev)
+
+
 class SimDiag(SimPin):
     """The driver's DIAG output: high while the model's motor is stalled."""
 
@@ -112,16 +163,19 @@ class Board:
     vref_mv = 3300
     sample_floor_ms = MIN_STEP_MS  # the supervisor samples on every step at least this long
 
-    def __init__(self, start_us=0, seed=1, compliance=1.0):
+    def __init__(self, start_us=0, seed=1, compliance=1.0, step_counter=False):
         from tools.sim.model import Model
 
         self.clock = VirtualClock(start_us)
         self.model = Model(seed=seed, steps_per_ml=DEFAULT_STEPS_PER_ML, compliance=compliance)
-        self.pins = {n: SimPin() for n in ("step", "dir", "en", "button", "led")}
+        self.pins = {n: SimPin() for n in ("dir", "en", "button", "led")}
+        self.pins["step"] = SimStepPin(self.pins["dir"])
         self.pins["en"].level = 1
         self.pins["button"].level = 1  # active low, pulled up
         self.pins["diag"] = SimDiag(self)
         self.stepper = Stepper(self.pins["step"], self.pins["dir"], self.pins["en"], diag=self.pins["diag"])
+        # with step_counter (tests that drive the tick handler) the pins' count is the independent one
+        self.stepcount = SimStepCount(self.pins["step"]) if step_counter else None
         self.adc_pressure = SimADC(self, "pressure")
         self.adc_reservoir = SimADC(self, "reservoir")
         self.adc_battery = SimADC(self, "battery")

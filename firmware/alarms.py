@@ -23,6 +23,8 @@ TABLE = {
     "DOSE_LOOP": (HIGH, True),
     "MEMORY": (HIGH, True),
     "BATTERY_CRITICAL": (HIGH, True),
+    # docs/safety.md: an amendment of SPEC 7 (the STEP pin's count disagrees with the engine's)
+    "STEP_MISMATCH": (HIGH, True),
     "RESERVOIR_MISMATCH": (HIGH, False),
     "SENSOR_FAULT": (MEDIUM, False),
     "RESERVOIR_LOW": (MEDIUM, False),

@@ -17,6 +17,9 @@ PROMPT = console.PROMPT
 SESSION_CMDS = ("login", "logout", "passwd")
 SAFETY_CMDS = ("alarms", "ack", "silence", "sensors", "selftest", "refill")
 THERAPY_CMDS = ("rx", "program", "bolus", "ptm", "prime", "calibrate")
+# fault injection, only with this flag file in the data directory (firmware/cmd_testhook.py)
+TESTHOOK_FLAG = "testhooks"
+TESTHOOK_CMDS = ("testhook",)
 
 
 def _session_cmds(shell):
@@ -37,6 +40,12 @@ def _therapy_cmds(shell):
     cmd_therapy.register(shell)
 
 
+def _testhook_cmds(shell):
+    from firmware import cmd_testhook
+
+    cmd_testhook.register(shell)
+
+
 def build(board, start_time=None, fs=None, cause=None):
     pump = Pump(board, start_time=start_time)
     shell = Shell(pump)
@@ -53,6 +62,10 @@ def build(board, start_time=None, fs=None, cause=None):
     # therapy after safety: a rate it sets at a boundary is checked over the interval that follows
     therapy.attach(pump)  # before boot: the prescription is restored from flash
     shell.lazy(THERAPY_CMDS, _therapy_cmds)
+    store = pump.store
+    if store is not None and store.fs.exists(TESTHOOK_FLAG):
+        shell.lazy(TESTHOOK_CMDS, _testhook_cmds)
+        pump.event("testhooks_enabled", flag=TESTHOOK_FLAG)
     # keep last: restores every service attached above from flash
     persist.boot(pump, cause or _reset_cause(board))
     # the allowance from the restored record, before any command or the first pass can start

@@ -101,6 +101,9 @@ class DoseEngine:
         # a step budget: after `_BUDGET` more forward steps, switch to `_THEN`;
         # the counters (`_TICKS` to `_DSTEPS`) wrap and are read by fold()
         self._s = s
+        # what set_rate last wrote: (rate, chunk, budget, then, then_chunk), the slots _PN, _PC,
+        # _PB, _THEN, _THENC; firmware/safety/stepcheck.py checks the live slots against it
+        self.shadow = (0, 1, 0, 0, 1)
         # made once: the Timer holds this closure for the life of the program
         self.on_tick = _handler(self, s, stepper.step)
 
@@ -147,6 +150,7 @@ class DoseEngine:
         s[_THEN] = then
         s[_THENC] = min(self.chunk_for(then), _SMALL)
         s[_PEND] = 1
+        self.shadow = (steps_per_day, s[_PC], steps, then, s[_THENC])
 
     def arm(self, steps):
         """Allow `steps` more forward steps from the count now (the governor's allowance).

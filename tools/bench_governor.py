@@ -119,8 +119,7 @@ def year(days=365):
     from therapy_kit import TKit
     from tipkit import MIN, Tip
 
-    k = TKit()
-    _coarse(k.sim)
+    k = TKit()  # the simulator's own step (the sensors' sampling): a year of supervision too
     k.ok("rx catheter 0.2")
     tip = Tip(k, 10 * 1000000, catheter_nl=200000, dt=DAY_MIN * MIN, most=days + 40)
     expected = 0

@@ -22,6 +22,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EMU_DIR = os.path.join(os.path.dirname(ROOT), "shared", "rp2emu")
 EMU_SCRIPT = os.path.join(EMU_DIR, "rp2emu.mjs")
+# loaded before it: pads that read what their pin drives, and PIO that runs at a pin's change,
+# as on the chip (tools/rp2emu_pads.mjs says why; the shared file is left as it is)
+PADS_HOOK = os.path.join(ROOT, "tools", "rp2emu_pads.mjs")
 PROMPT = b"pump> "
 REPL_PROMPT = b">>> "
 SAFE_MODE = b"safe mode ("  # boardsel's line when the application is skipped
@@ -29,6 +32,7 @@ SAFE_MODE = b"safe mode ("  # boardsel's line when the application is skipped
 # a plausible world before boot (SPEC 2): ~1 kPa line pressure, full reservoir, 3.9 V cell
 DEFAULT_ADC = {26: 0.36, 27: 2.97, 28: 1.95}
 PIN_STEP = 2
+PIN_DIR = 3
 PIN_EN = 4
 PIN_BUTTON = 14
 PIN_SAFE = 15
@@ -81,7 +85,8 @@ class Emulator:
     # ---- process ------------------------------------------------------------
 
     def start(self, timeout=30.0):
-        args = [node_path(), EMU_SCRIPT, "--speed", "0", "--repl-port", "0", "--ctl-port", "0"]
+        args = [node_path(), "--import", PADS_HOOK, EMU_SCRIPT, "--speed", "0", "--repl-port", "0"]
+        args += ["--ctl-port", "0"]
         args += ["--gpio-log", self.gpio_log, "--repl-log", self.repl_log]
         if self.flash:
             args += ["--flash", self.flash]

@@ -1,5 +1,5 @@
 """Safety: sensors and their health, occlusion, stall, battery, the dose-loop watch,
-alarm annunciation and the supervisor that feeds the watchdog.
+the independent step check, alarm annunciation and the supervisor that feeds the watchdog.
 
 `attach(pump)` wires it all onto a pump (app.build calls it).
 """
@@ -7,10 +7,12 @@ alarm annunciation and the supervisor that feeds the watchdog.
 
 def attach(pump):
     from firmware.reservoir import Reservoir
+    from firmware.safety import stepcheck
     from firmware.safety.supervisor import Supervisor
 
     pump.safety = Supervisor(pump)
     pump.services.append(pump.safety)
+    stepcheck.attach(pump)  # the STEP pin's own count against the engine's (docs/safety.md)
     pump.reservoir = Reservoir(pump)
     pump.services.append(pump.reservoir)
     t = pump.trend

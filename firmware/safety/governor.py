@@ -100,6 +100,7 @@ class Governor:
         self.capped = False
         self._held = 0
         self._restored = False
+        self._armed = None  # the allowance end it wrote last: nothing else may change it
         self.limit_fg = None  # type: int | None
 
     # ---- the source and the drug --------------------------------------------
@@ -274,8 +275,22 @@ class Governor:
         self._observe(now, self.F, self.step_fg(d) if d is not None else 0)
         room = self.room_steps(d)
         eng = pump.engine
+        if self._armed is not None and eng.allow_end() != self._armed:
+            self._tampered(pump, eng)
+            room = 0
         eng.arm_from(pump.ledger.engine_fwd(), room)
+        self._armed = eng.allow_end()
         self._watch(pump, room, d)
+
+    def _tampered(self, pump, eng):
+        # only this service writes the allowance: a changed one is a fault in the engine's state
+        # (a stray write, a test hook), not a figure to trust for another pass
+        eng.stop()
+        pump.event("allowance_fault", found=eng.allow_end(), armed=self._armed)
+        if pump.alarms is not None:
+            pump.alarms.raise_alarm(
+                "STEP_MISMATCH", "the engine's dose allowance changed behind the governor"
+            )
 
     def _watch(self, pump, room, d):
         from firmware.pump import RUNNING, STOPPED, SUSPENDED  # pump imports this module
