@@ -133,3 +133,18 @@ def test_the_pio_program_is_what_this_firmware_assembles(hooked):
 
 
 CHECK_PROGRAM = "from drivers import stepcount_pio\nprint('MATCH', stepcount_pio.matches())\n"
+
+
+def test_the_dose_allowance_slot_overwritten_is_caught(hooked):
+    # the governor's allowance set far beyond what it armed: it finds its own figure changed at
+    # the next pass, stops the engine and disables the driver (docs/safety.md)
+    extra, st = _fault(hooked, "ALLOW", 500000000)
+    print("allowance slot overwritten: %d STEP edges from the write to EN high" % extra)
+    assert "STEP_MISMATCH" in _codes(st)
+    assert st["state"] == "alarm"
+    assert extra <= MAX_EXTRA, extra
+    log = hooked.shell().ok("log 20")["entries"]
+    assert "allowance_fault" in [e["event"] for e in log]
+    con = hooked.shell()
+    con.call("ack")
+    con.call("stop")
