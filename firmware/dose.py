@@ -182,7 +182,7 @@ class DoseEngine:
         return self._s[_ALLOW]
 
     def held(self):
-        """Wrapping count of ticks on which a due step was held for want of allowance."""
+        """Wrapping count of steps dropped while held for want of allowance (one more waits)."""
         return self._s[_HELD]
 
     def rate(self):
@@ -303,16 +303,14 @@ class DoseEngine:
         due = self.steps_due(n) + s[_OWED]
         k = due if due < n else n
         room = self.allowance()
-        if k > room:
-            # held as the handler holds: the rest stays owed, each tick held counted
-            held = k - (room if room > 0 else 0)
-            k -= held
-            s[_HELD] = (s[_HELD] + held) % WRAP
         owed = due - k
-        bound = s[_BOUND]
-        if owed > bound:
-            s[_DSTEPS] = (s[_DSTEPS] + owed - bound) % WRAP
-            owed = bound
+        if k > room:
+            # held as the handler holds: one step waits, the rest that fell due are dropped
+            k = room if room > 0 else 0
+            owed = due - k
+            if owed > 1:
+                s[_HELD] = (s[_HELD] + owed - 1) % WRAP
+                owed = 1
         s[_OWED] = owed
         s[_FWD] = (s[_FWD] + k) % WRAP
         if s[_BUDGET]:
@@ -420,10 +418,17 @@ def _handler(eng, state, step):
                     s[_DSTEPS] = c + x
                     owed = bound
                 s[_OWED] = owed
-                # the governor's allowance, checked here so no main loop can overrun it
+                # the governor's allowance, checked here so no main loop can overrun it. Held, one
+                # step waits (a step on the window's boundary goes at the next arming); any more
+                # that fall due are dropped and counted, never given later in a burst
                 if ((s[_ALLOW] - s[_FWD] + _WHALF) & _WMASK) - _WHALF <= 0:
-                    c = s[_HELD] + 1
-                    s[_HELD] = 0 if c >= WRAP else c
+                    if owed > 1:
+                        c = s[_HELD]
+                        x = owed - 1
+                        if c >= WRAP - x:
+                            c -= WRAP
+                        s[_HELD] = c + x
+                        s[_OWED] = 1
                     return
                 s[_OWED] = owed - 1
                 step(1)

@@ -111,6 +111,15 @@ class Pump:
             self.state = ALARM
             self.event("alarm_stop", code=code)
 
+    def account(self):
+        """Take the steps made so far into the ledger, the step check and the governor now: before
+        a change of drug, concentration or calibration, so no step is valued at the new one."""
+        self.uptime.update()
+        self.ledger.fold(self.pump_ms())
+        if self.stepcheck is not None:
+            self.stepcheck.service(self)
+        self.governor.service(self)
+
     def service(self):
         self.uptime.update()
         self.ledger.fold(self.pump_ms())

@@ -188,6 +188,9 @@ class Reservoir:
                 f(conc, confirm)
         r["added"] = nl
         r["conc"] = conc
+        f = getattr(t, "stage_conc", None)
+        if conc is not None and f is not None:
+            f(conc[0] if isinstance(conc, tuple) else conc)
         self._pump.event("refill_add", added_nl=nl)
         return self._base_nl(r) + nl
 

@@ -53,7 +53,7 @@ def test_assumed_steps_after_reset_hold_the_basal_then_resume():
     k.run(DAY_MS)
     # the worst case after a reset: an hour at the programmed rate may have gone out unseen
     k.t.on_reset(k.t.worst_case_steps(H))
-    k.run(10000)
+    k.run(60000)  # the hold drops up to 10 steps silently first (~30 s at 15 mg/day)
     assert k.pump.state == "suspended"
     a = k.pump.alarms.get("DOSE_CAP")
     assert a is not None and a.active and a.priority == "medium"

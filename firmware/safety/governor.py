@@ -17,14 +17,17 @@ Limit: the drug's hard daily limit, and the therapy's active cap (the larger of 
 max_daily and the programs of the window) where it is lower. No drug set: nothing is limited.
 """
 
-from firmware.dose import ALLOW_MAX
+from firmware.dose import ALLOW_MAX, WRAP
 
 DAY_MS = 86400000
 NL_PER_ML = 1000000
 FG_PER_NG = 1000000
 MAXV = 48  # vertices kept; past that the oldest segment is merged flat (counted at its end)
 UNKNOWN_LINE_NL = 1000000  # no catheter volume set: the most `rx catheter` accepts (1 mL)
-HOLD_OWED = 3  # a hold with this many steps owed is no boundary rounding: DOSE_CAP
+# steps a hold may drop before DOSE_CAP: the bound's slop at the window's edge (a step of
+# tolerance and what the widest gap between passes hides) is a step or two, and a program at
+# exactly the limit should lose those silently (at most 0.5 uL), not be suspended at its peak
+HOLD_DROPPED = 10
 RESUME_MS = 600000  # resume once the window frees ten minutes of the basal (no flapping)
 
 
@@ -89,16 +92,21 @@ class Governor:
         self._conc = 0
         self._line = None  # type: Line | None
         self._line_nl = -1
-        # vertices [pump_ms, F, tolerance fg (-1: flat), widest gap ms], oldest first; the
-        # open segment runs from the last one to the latest observation `_obs`
-        self._verts = [[0, 0, -1, 0]]
+        # vertices [pump_ms, F, tolerance fg (-1: flat), widest gap ms, grid fg], oldest first;
+        # the open segment runs from the last one to the latest observation `_obs`. The grid is
+        # the fg of every step of the segment where all were worth the same (else 0): the dose
+        # of the segment up to any instant is then a whole number of them
+        self._verts = [[0, 0, -1, 0, 0]]
         self._obs = [0, 0]
         self._k = None  # slope bounds of the open segment from its vertex: [lo num, den, hi num, den]
         self._gap = 0
         self._tol = 0
+        self._qseg = -1  # the open segment's grid: -1 no step yet, 0 mixed
         self._assumed = []  # [pump_ms, fg] counted after a reset, not known to have gone out
+        self._concs = []  # [pump_ms, ng/mL] the reservoir's drug from then on (the last few)
         self.capped = False
         self._held = 0
+        self._dropped = 0
         self._restored = False
         self._armed = None  # the allowance end it wrote last: nothing else may change it
         self.limit_fg = None  # type: int | None
@@ -117,7 +125,11 @@ class Governor:
         t = self.pump.therapy
         if t is None or getattr(t, "drug", None) is None or not t.conc:
             return None
-        return t.conc, t.catheter_nl or UNKNOWN_LINE_NL, t.drug.max_daily, t.cap_ng(), not t.catheter_nl
+        c = t.conc
+        x = getattr(t, "suspect_conc", 0)  # a refill's drug never confirmed: it may be in there
+        if x > c:
+            c = x
+        return c, t.catheter_nl or UNKNOWN_LINE_NL, t.drug.max_daily, t.cap_ng(), not t.catheter_nl
 
     def step_fg(self, d=None):
         """The most fg one forward step can carry out of the tip now (rounded up)."""
@@ -142,11 +154,13 @@ class Governor:
             conc, vol = 0, self._line_nl if self._line_nl > 0 else 0
         else:
             conc, vol = d[0], d[1]
+        self._note_conc(conc)
         if self._line is None or vol != self._line_nl:
             if self._line is None:
                 self._line = Line(vol, conc)
             else:
-                self._line.resize(vol, conc)
+                # a changed catheter volume: what went in over the last day may be anywhere in it
+                self._line.resize(vol, self._recent_top(conc))
             self._line_nl = vol
         if steps <= 0:
             return 0
@@ -155,14 +169,31 @@ class Governor:
         self._vrem = num - nl * spm
         return self._line.push(nl, conc, d is not None and d[4])
 
-    def _observe(self, now, F, per):
+    def _note_conc(self, conc):
+        cs = self._concs
+        if not cs or cs[-1][1] != conc:
+            cs.append([self.pump.pump_ms(), conc])
+            if len(cs) > 8:
+                cs.pop(0)
+
+    def _recent_top(self, conc):
+        now = self.pump.pump_ms()
+        m = conc
+        for i, r in enumerate(self._concs):
+            nxt = self._concs[i + 1][0] if i + 1 < len(self._concs) else now
+            if now - nxt <= DAY_MS and r[1] > m:
+                m = r[1]
+        return m
+
+    def _observe(self, now, F, per, q=-1):
         # one more point of the curve: it extends the open segment while every point since its
         # vertex lies within `_tol` of the chord (slope bounds `_k`, as fractions), else the
         # segment closes at the last point that fitted and a new one starts there
         v = self._verts[-1]
         o = self._obs
         if now <= o[0]:
-            o[1] = F
+            if F != o[1]:
+                self._jump(o[0])  # steps within one ms: no slope to fit, a step up in the curve
             return
         gap = now - o[0]
         dt = now - v[0]
@@ -178,27 +209,59 @@ class Governor:
                 k[3] = dt
             if gap > self._gap:
                 self._gap = gap
+            if q >= 0 and q != self._qseg:
+                self._qseg = q if self._qseg < 0 else 0
         else:
             if o[0] > v[0]:
                 v[2] = self._tol if k is not None else -1
                 v[3] = self._gap
-                self._verts.append([o[0], o[1], -1, 0])
+                v[4] = self._qseg if self._qseg > 0 else 0
+                self._verts.append([o[0], o[1], -1, 0, 0])
                 v = self._verts[-1]
                 dt = now - v[0]
                 rise = F - v[1]
+                self._prune(now - DAY_MS)
                 if len(self._verts) > MAXV:
                     self._merge()
             self._tol = per
             self._k = [rise - per, dt, rise + per, dt]
             self._gap = gap
+            self._qseg = q
         o[0] = now
         o[1] = F
 
     def _merge(self):
-        # the oldest two segments become one flat one: all its dose counted from its start on
+        # drop the vertex whose removal moves the curve least. Where the dropped vertex lay
+        # below the new chord, the merged segment's tolerance grows by that much (rounded up), so
+        # its lower bound stays a lower bound. The newest vertex anchors the open segment and
+        # stays; a flat segment (nothing known inside it) merges only when nothing else can
         vs = self._verts
-        vs[0][2] = -1
-        vs.pop(1)
+        best = 0
+        cost = 0
+        grow = 0
+        for i in range(1, len(vs) - 1):
+            a, m, c = vs[i - 1], vs[i], vs[i + 1]
+            if a[2] < 0 or m[2] < 0 or c[0] <= a[0]:
+                continue
+            x = m[1] - a[1] - (c[1] - a[1]) * (m[0] - a[0]) // (c[0] - a[0])
+            d = x if x >= 0 else -x
+            if not best or d < cost:
+                best, cost, grow = i, d, (1 - x if x < 0 else 0)
+        a = vs[best - 1] if best else vs[0]
+        if not best:
+            best = 1
+            a[2] = -1  # the oldest two become one flat segment: all its dose from its start
+        else:
+            m = vs[best]
+            a[2] = (a[2] if a[2] > m[2] else m[2]) + grow
+            a[3] = a[3] if a[3] > m[3] else m[3]
+            a[4] = a[4] if a[4] == m[4] else 0
+        vs.pop(best)
+
+    def _prune(self, s):
+        vs = self._verts
+        while len(vs) > 2 and vs[1][0] <= s:
+            vs.pop(0)
 
     def _lower(self, s, estimate=False):
         """A lower bound of F at pump ms `s` (what had left the tip by then); with `estimate`,
@@ -211,10 +274,10 @@ class Governor:
             return a[1] if s == a[0] else 0 if a[0] == 0 and a[1] == 0 else a[1]
         if len(vs) > 1:
             b = vs[1]
-            tol, gap = a[2], a[3]
+            tol, gap, q = a[2], a[3], a[4]
         else:
             b = self._obs
-            tol, gap = self._tol, self._gap
+            tol, gap, q = self._tol, self._gap, self._qseg
         if tol < 0 or b[0] <= a[0]:
             return a[1]
         span = b[0] - a[0]
@@ -223,7 +286,12 @@ class Governor:
             return a[1] + (rise * (s - a[0])) // span
         # the chord less one step, less what the widest unobserved gap could hide
         x = a[1] + (rise * (s - a[0] - gap)) // span - tol
-        return x if x > a[1] else a[1]
+        if x <= a[1]:
+            return a[1]
+        if q > 0:
+            # on the segment's grid: whole steps of it, so up to the next one
+            x = a[1] + (x - a[1] + q - 1) // q * q
+        return x
 
     def window_fg(self):
         """Drug out of the tip in the trailing 24 h of pump time, fg, at most this much."""
@@ -257,7 +325,12 @@ class Governor:
             return ALLOW_MAX
         lim = self._limit(d)
         self.limit_fg = lim
-        room = lim - self.window_fg()
+        # the hard limit on the bound (never under-read); the therapy's own lower cap on the
+        # chord itself, exact to the step a pass can hide: a basal at exactly that cap runs
+        room = d[2] * FG_PER_NG - self.window_fg()
+        if lim < d[2] * FG_PER_NG:
+            r = lim - self.F + self._lower(self.pump.pump_ms() - DAY_MS, True)
+            room = r if r < room else room
         if room <= 0:
             return 0
         per = self.step_fg(d)
@@ -270,9 +343,12 @@ class Governor:
         if self._seen is None:
             self._seen = src
         d = self._drug()
-        self.F += self._take(src - self._seen, d)
+        n = src - self._seen
+        fg = self._take(n, d)
+        self.F += fg
         self._seen = src
-        self._observe(now, self.F, self.step_fg(d) if d is not None else 0)
+        q = (fg // n if fg == (fg // n) * n else 0) if n > 0 else -1
+        self._observe(now, self.F, self.step_fg(d) if d is not None else 0, q)
         room = self.room_steps(d)
         eng = pump.engine
         if self._armed is not None and eng.allow_end() != self._armed:
@@ -297,11 +373,15 @@ class Governor:
 
         eng = pump.engine
         h = eng.held()
-        held = h != self._held
+        dh = (h - self._held) % WRAP
         self._held = h
-        # held with no room now: the window is full (a hold under a stale allowance, before the
-        # first pass armed it, just goes on)
-        if held and room == 0 and eng.owed() >= HOLD_OWED and not self.capped:
+        if dh:
+            self._dropped += dh
+        elif room > 0:
+            self._dropped = 0
+        # steps dropped with no room now: the window is full (one step waiting on the boundary,
+        # or a hold under a stale allowance before the first pass armed it, is not)
+        if self._dropped >= HOLD_DROPPED and room == 0 and not self.capped:
             self._cap(pump, RUNNING, SUSPENDED)
         elif self.capped and pump.state == SUSPENDED and self._resumable(pump, room):
             self.capped = False
@@ -355,21 +435,26 @@ class Governor:
             "obs": list(self._obs),
             "tol": self._tol,
             "gap": self._gap,
+            "q": self._qseg,
             "k": list(self._k) if self._k is not None else [],
             "line": [self._line_nl, [list(p) for p in self._line.parcels]] if self._line is not None else [],
             "capped": 1 if self.capped else 0,
             "assumed": [list(r) for r in self._assumed],
+            "concs": [list(r) for r in self._concs],
         }
 
     def restore(self, d):
         self.F = d["F"]
-        self._seen = d["seen"]
+        # the count restarts with the board: the first pass (before anything moves) is the
+        # baseline. "seen" stays in the record for the format
+        self._seen = None
         self._vrem = d["vrem"]
         self._spm = d["spm"]
-        self._verts = [list(v) for v in d["verts"]]
+        self._verts = [(list(v) + [0])[:5] for v in d["verts"]]
         self._obs = list(d["obs"])
         self._tol = d["tol"]
         self._gap = d["gap"]
+        self._qseg = d.get("q", 0)
         k = d["k"]
         self._k = list(k) if len(k) == 4 else None
         ln = d["line"]
@@ -380,6 +465,7 @@ class Governor:
             self._line.parcels = [list(p) for p in ln[1]]
         self.capped = bool(d["capped"])
         self._assumed = [list(r) for r in d.get("assumed", [])]
+        self._concs = [list(r) for r in d.get("concs", [])]
         self._restored = True
 
     def after_restore(self, pump, info):
@@ -389,7 +475,6 @@ class Governor:
             # it taken to have left just now at today's concentration (counted for a whole day)
             d = self._drug()
             steps = pump.ledger.counted_24h(now)
-            self._seen = pump.ledger.fwd
             self.F = steps * self.step_fg() if d is not None else 0
             self._jump(now)
             return
@@ -406,12 +491,15 @@ class Governor:
             # the open segment ends at the last observation, as fitted
             v[2] = self._tol if self._k is not None else -1
             v[3] = self._gap
-            self._verts.append([o[0], o[1], -1, 0])
+            v[4] = self._qseg if self._qseg > 0 else 0
+            self._verts.append([o[0], o[1], -1, 0, 0])
         t = now if now > self._obs[0] else self._obs[0]
-        self._verts.append([t, self.F, -1, 0])
+        self._verts.append([t, self.F, -1, 0, 0])
+        self._qseg = -1
         self._obs = [t, self.F]
         self._k = None
         self._gap = 0
+        self._prune(t - DAY_MS)
         if len(self._verts) > MAXV:
             self._merge()
 

@@ -71,6 +71,9 @@ class Therapy:
         self.pending_spm = 0
         self.cal_steps = 0
         self.primed_nl = 0  # primed since the last refill or catheter change (boluses.prime)
+        # the strongest drug a refill put in the reservoir that was never confirmed (refill add
+        # with a concentration, then cancel or a cut): the governor values steps at it too
+        self.suspect_conc = 0
         self.kind = ""  # what the engine's step budget is running now
         self.kind_info = {}
         self._bridge = None  # type: Any  # (old rate, steps, old ng/mL) waiting for the pump to run
@@ -134,6 +137,7 @@ class Therapy:
 
     def note_conc(self, new_conc):
         # the counts of the 24 h window so far were given at the concentration now replaced
+        self.pump.account()
         now = self.pump.pump_ms()
         cap.prune_conc(self, now)
         if new_conc != self.conc:
@@ -194,6 +198,7 @@ class Therapy:
         if p is not None:
             self._check_window(p, spm)
         if self.pending_spm:
+            self.pump.account()  # the steps so far at the old figure
             self.pump.event("calibration", old=self.pump.steps_per_ml, new=spm)
             self.pump.steps_per_ml = spm
         self.pending = None
@@ -397,12 +402,20 @@ class Therapy:
         return _boluses().check_calibration(self, spm, confirm)
 
     def refilled(self):
-        """A refill was confirmed: priming may fill the line again."""
+        """A refill was confirmed: priming may fill the line again, and the reservoir holds what
+        the refill said (the governor still values what is in the line by what went in)."""
         self.primed_nl = 0
+        self.suspect_conc = 0
+
+    def stage_conc(self, conc):
+        """`refill add` took a drug of `conc`: until a refill is confirmed, it may be in there."""
+        if conc > self.suspect_conc and conc != self.conc:
+            self.suspect_conc = conc
 
     def set_catheter(self, nl, who):
+        if nl != self.catheter_nl:
+            self.primed_nl = 0  # a new catheter volume is primed anew; the same one typed again is not
         self.catheter_nl = nl
-        self.primed_nl = 0  # a new catheter (or a corrected volume) is primed anew
         self.stamp(who)
         self.pump.event("rx_catheter", nl=nl)
 

@@ -28,6 +28,7 @@ def snapshot(t):
         "prog": list(t.prog.words) if t.prog else [],
         # with the concentration, in the same record: the cap never sees one without the other
         "conc_hist": [list(x) for x in t.conc_hist],
+        "suspect": t.suspect_conc,
     }
 
 
@@ -44,6 +45,7 @@ def restore(t, d):
     t.ptm_dose, t.ptm_lockout, t.ptm_max, t.ptm_over = d["ptm"]
     t.prog = prog
     t.conc_hist = [list(x) for x in d.get("conc_hist", [])]
+    t.suspect_conc = d.get("suspect", 0)
     t._applied = -1
     t.kind = ""
     t.pump.mode = prog.name() if prog else "none"
