@@ -25,6 +25,7 @@ from firmware.therapy.program import DAY, build, win_rate
 from firmware.therapy.units import dose_dec, ml_dec, parse_conc, steps_ng, steps_nl
 
 DAY_MS = 86400000
+PROPOSAL_MS = 600000  # an unconfirmed proposal lasts 10 min at most, and never past its session
 TIMED = ("bolus", "ptm", "trial")  # ride on the basal for a set time; the others run a step budget
 
 
@@ -69,6 +70,8 @@ class Therapy:
         self.pending = None  # type: Any
         self.pending_warn = []
         self.pending_spm = 0
+        self.pending_ms = 0  # pump_ms the pending program was proposed (PROPOSAL_MS)
+        self.spm_ms = 0  # and the pending calibration measured
         self.cal_steps = 0
         self.primed_nl = 0  # primed since the last refill or catheter change (boluses.prime)
         self.kind = ""  # what the engine's step budget is running now
@@ -169,16 +172,43 @@ class Therapy:
         )
         self.pending = p
         self.pending_warn = warn
+        self.pending_ms = self.pump.pump_ms()
         return self.show()
 
     def propose_spm(self, spm):
         self.pending_spm = spm
+        self.spm_ms = self.pump.pump_ms()
         return self.show()
 
+    def session_ended(self, why):
+        """The clinician session ended (auth: logout, idle, a new login): what it proposed goes."""
+        self._expire(self.pending is not None, bool(self.pending_spm), why)
+
+    def _expire_stale(self):
+        now = self.pump.pump_ms()
+        prog = self.pending is not None and now - self.pending_ms >= PROPOSAL_MS
+        spm = bool(self.pending_spm) and now - self.spm_ms >= PROPOSAL_MS
+        self._expire(prog, spm, "timeout")
+
+    def _expire(self, prog, spm, why):
+        # a proposal is confirmed by the person who saw it, while what it was checked against
+        # still holds: never picked up later by another session (issue 16 item 7)
+        if not prog and not spm:
+            return
+        words = " ".join(self.pending.words) if prog else None
+        if prog:
+            self.pending = None
+            self.pending_warn = []
+        if spm:
+            self.pending_spm = 0
+        self.pump.event("proposal_expired", why=why, program=words, calibration=spm)
+
     def show(self):
+        self._expire_stale()
         return report.show(self)
 
     def confirm(self, override):
+        self._expire_stale()
         if self.pending is None and not self.pending_spm:
             raise PumpError(E_STATE, "nothing pending to confirm")
         spm = self.pending_spm or self.pump.steps_per_ml
@@ -418,6 +448,8 @@ class Therapy:
     # ---- the main loop --------------------------------------------------------
 
     def service(self, pump):
+        if self.pending is not None or self.pending_spm:
+            self._expire_stale()
         if self.kind in ("prime", "calibrate"):
             if not pump.engine.running() and pump.engine.budget():
                 self._cancel_budget("stop")
