@@ -78,19 +78,28 @@ class Reservoir:
         return ppm * (capacity_nl(self._pump) // 1000) // 1000
 
     def daily_nl(self):
-        """Volume per day now delivering, or None when nothing delivers."""
+        """Volume per day now delivering, or None when nothing delivers.
+
+        A time-of-day program counts its whole day (issue 16): the rate of the segment
+        running now says nothing of the day's volume."""
         p = self._pump
-        if p.state not in ("running", "suspended") or p.basal <= 0:
+        if p.state not in ("running", "suspended"):
+            return None
+        f = getattr(p.therapy, "program_daily_nl", None)
+        day = f() if f is not None else None
+        if day:
+            return day
+        if p.basal <= 0:
             return None
         return steps_to_nl(p.basal, p.steps_per_ml)
 
-    def days_to_empty_x10(self):
+    def days_to_empty_x10(self, extra_nl=0):
         v = self.volume_nl()
         daily = self.daily_nl()
         if v is None or not daily:
             return None
         left = v - self.residual_nl
-        return left * 10 // daily if left > 0 else 0
+        return left * 10 // (daily + extra_nl) if left > 0 else 0
 
     def set_fill(self, nl, why, **fields):
         p = self._pump
@@ -151,6 +160,11 @@ class Reservoir:
         d["reservoir_ml"] = None if v is None else Dec((v + 50) // 100, 4)
         x10 = self.days_to_empty_x10()
         d["days_to_empty"] = None if x10 is None else Dec(x10, 1)
+        # and if the patient takes every bolus the settings allow a day (the Prometra refill date)
+        f = getattr(pump.therapy, "ptm_daily_nl", None)
+        ptm = f() if f is not None else 0
+        x10 = self.days_to_empty_x10(ptm) if ptm else x10
+        d["days_to_empty_with_ptm"] = None if x10 is None else Dec(x10, 1)
 
     # ---- refill (SPEC 5) ----------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from firmware.errors import E_CONFIRM, E_STATE, PumpError
 from firmware.pump import RUNNING, STOPPED, SUSPENDED
 from firmware.therapy import cap, druglib_module, limits_module, report, state
 from firmware.therapy.program import DAY, build, win_rate
-from firmware.therapy.units import dose_dec, ml_dec, parse_conc, steps_ng, steps_nl
+from firmware.therapy.units import dose_dec, ml_dec, parse_conc, steps_ng, steps_nl, steps_of
 
 DAY_MS = 86400000
 PROPOSAL_MS = 600000  # an unconfirmed proposal lasts 10 min at most, and never past its session
@@ -331,6 +331,25 @@ class Therapy:
                 if due > now and (best is None or due - now < best):
                     best = due - now
         return best
+
+    def program_daily_nl(self):
+        """The daily volume of a time-of-day program (flex, periodic: the whole day's schedule,
+        periodic boluses included), nearest nL; None for the others, whose rate now is their day."""
+        p = self.prog
+        if p is None or p.mode not in ("flex", "periodic"):
+            return None
+        den = self.pump.steps_per_ml * DAY
+        return (p.daily_num * 2000000 + den) // (2 * den)
+
+    def ptm_daily_nl(self):
+        """The volume of every patient bolus the settings allow a day: the daily maximum, or as
+        many as the lockout lets through in 24 h if fewer (Prometra's refill date counts it so)."""
+        if not self.ptm_dose or not self.ptm_max or not self.conc:
+            return 0
+        n = (DAY + self.ptm_lockout - 1) // self.ptm_lockout if self.ptm_lockout else self.ptm_max
+        n = n if n < self.ptm_max else self.ptm_max
+        spm = self.pump.steps_per_ml
+        return steps_nl(steps_of("ng", self.ptm_dose, self.conc, spm) * n, spm)
 
     def max_rate(self):
         r = self.prog.max_rate() if self.prog is not None else 0
