@@ -60,6 +60,10 @@ class Therapy:
         self.ptm_max = 0
         self.ptm_over = 900
         self.ptm_times = []  # pump_ms of patient boluses given
+        # patient bolus demand since `ptm set` (issue 16): presses, given, refused by the lockout,
+        # refused by the daily maximum; and the wall clock of that `ptm set` (0: never)
+        self.ptm_demand = [0, 0, 0, 0]
+        self.ptm_since = 0
         self.boluses = []  # [pump_ms, steps]: every bolus on top of the basal, for the cap
         self.excluded = []  # [pump_ms, steps]: priming and calibration, not given to the patient
         self.cap_hist = []  # [pump_ms it ended, daily steps, top rate] of programs replaced
