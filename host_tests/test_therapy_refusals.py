@@ -3,8 +3,7 @@
 Every refused request that would have changed therapy (bolus, ptm, program, rx, refill, prime,
 calibrate, start) is one `refused` log entry: who asked (the log's `who`), what (`cmd`, the
 words), and the code. Views (`rx`, `program show`) and other commands are not. A failed login
-is logged. `status` reports patient bolus demand against delivery since the patient bolus was
-set up: presses, given, refused by the lockout, refused by the daily maximum.
+is logged. The patient bolus demand in `status` is in test_therapy_ptm_demand.py.
 """
 
 from therapy_kit import TKit
@@ -66,30 +65,3 @@ def test_a_failed_login_is_logged():
     k.ok("logout")
     assert k.js("login clinician 9999", login=False)["code"] == "E_AUTH"
     assert [e[4]["reason"] for e in k.pump.log.entries() if e[3] == "login_failed"] == ["wrong_pin"]
-
-
-def test_patient_bolus_demand_in_status():
-    k = TKit()
-    k.ok("program continuous 2mg")
-    k.ok("program confirm")
-    k.ok("start")
-    k.ok("ptm set dose=0.1mg lockout=1h max=2")
-    st = k.ok("status")
-    assert _demand(st) == (0, 0, 0, 0)
-    assert st["ptm_counts_since"] == st["clock"]
-    k.ok("ptm")
-    k.run(20 * MIN)
-    assert k.code("ptm") == "E_STATE"  # locked out
-    assert k.code("ptm") == "E_STATE"
-    k.run(50 * MIN)
-    k.ok("ptm")
-    k.run(70 * MIN)
-    assert k.code("ptm") == "E_LIMIT"  # two a day at most
-    st = k.ok("status")
-    assert _demand(st) == (5, 2, 2, 1)
-    assert len([x for x in _refused(k) if x["cmd"] == "ptm"]) == 3
-    k.power_cut()  # the counts are accounting: they survive a reset
-    st = k.ok("status")
-    assert _demand(st) == (5, 2, 2, 1)
-    k.ok("ptm set dose=0.1mg lockout=1h max=3")  # new settings: counted afresh
-    assert k.ok("status")["ptm_presses"] == 0
