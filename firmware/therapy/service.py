@@ -324,7 +324,9 @@ class Therapy:
         best = None
         s = p.next_change_s(self.pump.wall() % DAY)
         if s is not None:
-            best = s * 1000
+            # to the wall second the change is due at, not a whole number of seconds from a
+            # moment inside one: a step landed there would run the old rate up to 1 s too long
+            best = s * 1000 - self.pump.wall_frac_ms()
         now = self.pump.pump_ms()
         if self._timed is not None and self._timed[0] > now:
             d = self._timed[0] - now
