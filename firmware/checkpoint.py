@@ -193,6 +193,10 @@ class Checkpoint:
         self.boot_info = {}  # what recovery did at the last boot
 
     def on_event(self, name, fields):
+        if name == "refused":
+            # a refused request changed nothing the records hold (the log has its entry; a
+            # refused patient press's demand count rides with the next checkpoint): no write
+            return
         # any event may change state or prescription: save soon, when the loop gets here
         self._due = True
         self._rx_dirty = True

@@ -16,8 +16,11 @@ CLINICIAN = 1
 ANY = PATIENT
 ROLE_NAMES = ("patient", "clinician")
 # commands whose refusal is logged (issue 16): each would have changed therapy. The log's `who`
-# says who asked; `rx` alone and `program show` are views, not requests
+# says who asked; `rx` alone and `program show` are views, not requests; a line the shell could
+# not read as a request (E_SYNTAX, E_UNKNOWN, E_TOOLONG) asked for no change it could name, and
+# would let a noisy console push the log's real entries out
 AUDITED = ("bolus", "ptm", "program", "rx", "refill", "prime", "calibrate", "start")
+UNREAD = (E_SYNTAX, E_TOOLONG, E_UNKNOWN)
 
 
 class Command:
@@ -133,7 +136,7 @@ class Shell:
 
     def _audit(self, code):
         w = self._words
-        if not w or w[0] not in AUDITED or len(w) == 1 and w[0] == "rx":
+        if not w or code in UNREAD or w[0] not in AUDITED or len(w) == 1 and w[0] == "rx":
             return
         if w[0] == "program" and len(w) > 1 and w[1] == "show":
             return

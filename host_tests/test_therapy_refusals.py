@@ -2,7 +2,8 @@
 
 Every refused request that would have changed therapy (bolus, ptm, program, rx, refill, prime,
 calibrate, start) is one `refused` log entry: who asked (the log's `who`), what (`cmd`, the
-words), and the code. Views (`rx`, `program show`) and other commands are not. A failed login
+words), and the code. Views (`rx`, `program show`), lines not read as a request (E_SYNTAX, E_UNKNOWN,
+E_TOOLONG) and other commands are not. A failed login
 is logged. The patient bolus demand in `status` is in test_therapy_ptm_demand.py.
 """
 
@@ -42,7 +43,8 @@ def test_unknown_drug_patient_attempts_and_others():
     assert k.code("prime 0.1") == "E_STATE"
     assert k.code("start") == "E_STATE"
     assert k.code("refill withdrawn 3") == "E_STATE"
-    assert k.code("calibrate measured 0.1") == "E_SYNTAX"
+    assert k.code("calibrate measured 0.1") == "E_SYNTAX"  # not read as a request: not logged
+    assert k.code("calibrate begin 20") == "E_RANGE"
     k.ok("logout")
     assert k.js("program continuous 2mg", login=False)["code"] == "E_AUTH"
     r = _refused(k)
