@@ -196,15 +196,15 @@ class Reservoir:
         if nl > capacity_nl(self._pump):
             raise PumpError(E_RANGE, "withdrawn volume above the reservoir capacity")
         diff = None if v is None else nl - v
+        off = 0 if diff is None else diff if diff > 0 else -diff
         margin = 0 if v is None else self.withdrawn_margin_nl(v)
-        odd = diff is not None and (diff > margin or -diff > margin)
+        odd = v is not None and off > margin
         if odd and not confirm:
             raise PumpError(
                 E_CONFIRM,
                 "withdrawn %s mL differs from the %s mL the pump tracked by %s mL, more than %s mL "
                 "(the larger of 0.5 mL and 10 %%): check for drug in the pocket or a leak; "
-                "refill withdrawn %s confirm to accept"
-                % (_ml(nl), _ml(v), _ml(diff if diff > 0 else -diff), _ml(margin), _ml(nl)),
+                "refill withdrawn %s confirm to accept" % (_ml(nl), _ml(v), _ml(off), _ml(margin), _ml(nl)),
             )
         r["withdrawn"] = nl
         self._pump.event("refill_withdrawn", withdrawn_nl=nl, tracked_nl=v, confirmed=odd)

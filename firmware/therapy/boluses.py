@@ -44,10 +44,9 @@ def patient_bolus(t, source="shell"):
     try:
         out = _ptm(t)
     except PumpError as e:
-        why = getattr(e, "why", "")
-        if why == "lockout":
+        if e.why == "lockout":
             dm[2] += 1
-        elif why == "max":
+        elif e.why == "max":
             dm[3] += 1
         if source != "shell":  # a refused shell line changes nothing; the shell answers it
             t.pump.event("ptm_refused", source=source, code=e.code, why=e.msg)
@@ -66,13 +65,9 @@ def _ptm(t):
     t.ptm_times = [t for t in t.ptm_times if now - t < DAY_MS]
     if t.ptm_times and now - t.ptm_times[-1] < t.ptm_lockout * 1000:
         left = (t.ptm_lockout * 1000 - (now - t.ptm_times[-1]) + 999) // 1000
-        e = PumpError(E_STATE, "patient bolus locked out for %d s more" % left)
-        e.why = "lockout"
-        raise e
+        raise PumpError(E_STATE, "patient bolus locked out for %d s more" % left, "lockout")
     if len(t.ptm_times) >= t.ptm_max:
-        e = PumpError(E_LIMIT, "patient bolus maximum %d per 24 h reached" % t.ptm_max)
-        e.why = "max"
-        raise e
+        raise PumpError(E_LIMIT, "patient bolus maximum %d per 24 h reached" % t.ptm_max, "max")
     spm = t.pump.steps_per_ml
     steps = steps_of("ng", t.ptm_dose, t.conc, spm)
     limits.check_bolus(
