@@ -33,6 +33,9 @@ TABLE = {
     "CLOCK": (MEDIUM, False),
     "STOPPED": (MEDIUM, False),
     "DOSE_CAP": (MEDIUM, False),
+    # a confirmed refill whose withdrawn volume differs from the tracked one (issue 16): a
+    # clinician looks at the pocket; latched until acked, delivery goes on
+    "REFILL_DISCREPANCY": (MEDIUM, False),
     "DEFAULT_PIN": (LOW, False),
 }
 

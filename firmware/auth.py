@@ -173,6 +173,8 @@ class Auth:
         if not self._matches(pin):
             self._fail("wrong_pin")
         self.failures = 0
+        if shell.role != PATIENT:
+            self._ended("login")  # a new session begins: the old one's proposals go with it
         shell.role = CLINICIAN
         self.last_ms = self._pump.pump_ms()
         self._pump.event("login", role="clinician")
@@ -182,6 +184,13 @@ class Auth:
         shell.role = PATIENT
         if was != PATIENT:
             self._pump.event("logout", reason=why)
+            self._ended(why)
+
+    def _ended(self, why):
+        t = self._pump.therapy
+        f = getattr(t, "session_ended", None) if t is not None else None
+        if f is not None:
+            f(why)
 
     def change_pin(self, old, new):
         check_pin_form(old, "old PIN")

@@ -193,6 +193,10 @@ class Checkpoint:
         self.boot_info = {}  # what recovery did at the last boot
 
     def on_event(self, name, fields):
+        if name == "refused" and fields.get("cmd") != "ptm":
+            # a refused request changed nothing the records hold (the log has its entry): no
+            # write. A refused patient press did: its demand count (therapy_acct) is saved
+            return
         # any event may change state or prescription: save soon, when the loop gets here
         self._due = True
         self._rx_dirty = True

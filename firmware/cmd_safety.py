@@ -92,7 +92,7 @@ def _ml(text):
     return decimal(text, 6, "volume")
 
 
-REFILL_USAGE = "begin|withdrawn ML|add ML [conc=CONC [confirm]]|confirm [nobridge]|cancel"
+REFILL_USAGE = "begin|withdrawn ML [confirm]|add ML [conc=CONC [confirm]]|confirm [nobridge]|cancel"
 
 
 def cmd_refill(sh, words):
@@ -110,12 +110,13 @@ def cmd_refill(sh, words):
         r.begin()
         return {"state": p.state, "reservoir_ml": _dec(r.volume_nl())}
     if sub == "withdrawn":
-        if len(args) != 1:
-            raise PumpError(E_SYNTAX, "usage: refill withdrawn ML")
+        confirm = len(args) == 2 and args[1] == "confirm"
+        if len(args) != 1 and not confirm:
+            raise PumpError(E_SYNTAX, "usage: refill withdrawn ML [confirm]")
         nl = _ml(args[0])
         r._open()
-        diff = r.withdrawn(nl)
-        out = {"withdrawn_ml": _dec(nl), "tracked_ml": _dec(r.volume_nl())}
+        diff, odd = r.withdrawn(nl, confirm)
+        out = {"withdrawn_ml": _dec(nl), "tracked_ml": _dec(r.volume_nl()), "discrepancy": odd}
         if diff is not None:
             out["difference_ml"] = _dec(diff)
             out["matches"] = -r.tolerance_nl <= diff <= r.tolerance_nl

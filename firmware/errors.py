@@ -16,7 +16,8 @@ E_INTERNAL = "E_INTERNAL"
 class PumpError(Exception):
     """A refused command: a stable code and a one-line message; nothing changed."""
 
-    def __init__(self, code, msg):
+    def __init__(self, code, msg, why=""):
         super().__init__(msg)
         self.code = code
         self.msg = msg
+        self.why = why  # a finer reason where a counter needs it (a patient bolus: lockout|max)

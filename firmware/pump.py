@@ -72,6 +72,10 @@ class Pump:
         """Unix seconds of the wall clock."""
         return self._wall_base + (self.uptime.ms - self._wall_at_ms) // 1000
 
+    def wall_frac_ms(self):
+        """Milliseconds since the wall clock's last whole second (0..999)."""
+        return (self.uptime.ms - self._wall_at_ms) % 1000
+
     def set_wall(self, unix_s, uncertain=False):
         self._wall_base = unix_s
         self._wall_at_ms = self.uptime.ms

@@ -9,7 +9,7 @@ residual, and days to empty count to that residual. The refill workflow
 stages withdrawn and added volumes and commits them only on `confirm`.
 """
 
-from firmware.errors import E_RANGE, E_STATE, PumpError
+from firmware.errors import E_CONFIRM, E_RANGE, E_STATE, PumpError
 from firmware.jsonout import Dec
 from firmware.volume import steps_to_nl
 
@@ -19,6 +19,10 @@ LOW_NL = 2000000
 LOW_DAYS = 7
 RESIDUAL_NL = 1000000
 MISMATCH_NL = 1000000
+# a withdrawn volume further than this from the tracked one asks for `confirm` (issue 16): the
+# larger of 0.5 mL and 10 % of the tracked volume, about what the sensor and a syringe read to
+WITHDRAWN_FLOOR_NL = 500000
+WITHDRAWN_PCT = 10
 MISMATCH_SAMPLES = 8  # held this many samples: noise and a refill's sloshing do not raise it
 
 
@@ -74,19 +78,28 @@ class Reservoir:
         return ppm * (capacity_nl(self._pump) // 1000) // 1000
 
     def daily_nl(self):
-        """Volume per day now delivering, or None when nothing delivers."""
+        """Volume per day now delivering, or None when nothing delivers.
+
+        A time-of-day program counts its whole day (issue 16): the rate of the segment
+        running now says nothing of the day's volume."""
         p = self._pump
-        if p.state not in ("running", "suspended") or p.basal <= 0:
+        if p.state not in ("running", "suspended"):
+            return None
+        f = getattr(p.therapy, "program_daily_nl", None)
+        day = f() if f is not None else None
+        if day:
+            return day
+        if p.basal <= 0:
             return None
         return steps_to_nl(p.basal, p.steps_per_ml)
 
-    def days_to_empty_x10(self):
+    def days_to_empty_x10(self, extra_nl=0):
         v = self.volume_nl()
         daily = self.daily_nl()
         if v is None or not daily:
             return None
         left = v - self.residual_nl
-        return left * 10 // daily if left > 0 else 0
+        return left * 10 // (daily + extra_nl) if left > 0 else 0
 
     def set_fill(self, nl, why, **fields):
         p = self._pump
@@ -147,6 +160,11 @@ class Reservoir:
         d["reservoir_ml"] = None if v is None else Dec((v + 50) // 100, 4)
         x10 = self.days_to_empty_x10()
         d["days_to_empty"] = None if x10 is None else Dec(x10, 1)
+        # and if the patient takes every bolus the settings allow a day (the Prometra refill date)
+        f = getattr(pump.therapy, "ptm_daily_nl", None)
+        ptm = f() if f is not None else 0
+        x10 = self.days_to_empty_x10(ptm) if ptm else x10
+        d["days_to_empty_with_ptm"] = None if x10 is None else Dec(x10, 1)
 
     # ---- refill (SPEC 5) ----------------------------------------------------------------
 
@@ -163,15 +181,41 @@ class Reservoir:
         p.stop("refill_begin", state="refill")
         return self.refill
 
-    def withdrawn(self, nl):
+    def withdrawn_margin_nl(self, tracked_nl):
+        m = tracked_nl * WITHDRAWN_PCT // 100
+        return m if m > WITHDRAWN_FLOOR_NL else WITHDRAWN_FLOOR_NL
+
+    def withdrawn(self, nl, confirm=False):
+        """Stage the withdrawn volume; returns (difference from tracked or None, a discrepancy?).
+
+        Beyond the margin it is E_CONFIRM (nothing staged) unless `confirm`: a reservoir that
+        gives back more or less than the pump counted may mean drug went into the pocket, or a leak.
+        """
         r = self._open()
         v = self.volume_nl()
         if nl > capacity_nl(self._pump):
             raise PumpError(E_RANGE, "withdrawn volume above the reservoir capacity")
-        r["withdrawn"] = nl
         diff = None if v is None else nl - v
-        self._pump.event("refill_withdrawn", withdrawn_nl=nl, tracked_nl=v)
-        return diff
+        off = 0 if diff is None else diff if diff > 0 else -diff
+        margin = 0 if v is None else self.withdrawn_margin_nl(v)
+        odd = v is not None and off > margin
+        if odd and not confirm:
+            raise PumpError(
+                E_CONFIRM,
+                "withdrawn %s mL differs from the %s mL the pump tracked by %s mL, more than %s mL "
+                "(the larger of 0.5 mL and 10 %%): check for drug in the pocket or a leak; "
+                "refill withdrawn %s confirm to accept" % (_ml(nl), _ml(v), _ml(off), _ml(margin), _ml(nl)),
+            )
+        r["withdrawn"] = nl
+        self._pump.event("refill_withdrawn", withdrawn_nl=nl, tracked_nl=v, confirmed=odd)
+        if odd:
+            # an event, not a lasting condition: raised and cleared at once, it stays listed
+            # (and sounds, medium) until someone acknowledges it
+            self._pump.alarms.raise_alarm(
+                "REFILL_DISCREPANCY", "withdrawn %s mL, tracked %s mL" % (_ml(nl), _ml(v))
+            )
+            self._pump.alarms.clear("REFILL_DISCREPANCY")
+        return diff, odd
 
     def add(self, nl, conc, confirm=False):
         r = self._open()
@@ -255,3 +299,7 @@ class Reservoir:
     def restore(self, d):
         self.fill_nl = d.get("fill_nl")
         self.fill_steps = d.get("fill_steps", 0)
+
+
+def _ml(nl):
+    return str(Dec((nl + 50) // 100, 4))

@@ -15,6 +15,12 @@ PATIENT = 0
 CLINICIAN = 1
 ANY = PATIENT
 ROLE_NAMES = ("patient", "clinician")
+# commands whose refusal is logged (issue 16): each would have changed therapy. The log's `who`
+# says who asked; `rx` alone and `program show` are views, not requests; a line the shell could
+# not read as a request (E_SYNTAX, E_UNKNOWN, E_TOOLONG) asked for no change it could name, and
+# would let a noisy console push the log's real entries out
+AUDITED = ("bolus", "ptm", "program", "rx", "refill", "prime", "calibrate", "start")
+UNREAD = (E_SYNTAX, E_TOOLONG, E_UNKNOWN)
 
 
 class Command:
@@ -36,6 +42,7 @@ class Shell:
         self.before = []  # hooks(shell) run before every command (idle logout, ...)
         self.after = []  # hooks(shell) run after a command succeeded (idle timer, ...)
         self.last_ok = None
+        self._words = None  # the line being answered, for the refusal's log entry
 
     def add(self, name, role, fn, usage, text):
         self.commands[name] = Command(name, role, fn, usage, text)
@@ -86,6 +93,7 @@ class Shell:
         `last_ok` says how the line went: True, False (refused), None (blank).
         """
         self.last_ok = False
+        self._words = None
         was_json = self.json
         try:
             data = self._run(raw)
@@ -99,6 +107,7 @@ class Shell:
                 h(self)
             return reply
         except PumpError as e:
+            self._audit(e.code)
             return self._error(e.code, e.msg)
         except KeyboardInterrupt:
             raise
@@ -113,6 +122,7 @@ class Shell:
         if line is None:
             return None
         words = split_words(line)
+        self._words = words
         for h in self.before:
             h(self)
         cmd = self.command(words[0])
@@ -123,6 +133,14 @@ class Shell:
             raise PumpError(E_AUTH, "'%s' needs the clinician role; login clinician PIN" % cmd.name)
         out = cmd.fn(self, words[1:])
         return {} if out is None else out
+
+    def _audit(self, code):
+        w = self._words
+        if not w or code in UNREAD or w[0] not in AUDITED or len(w) == 1 and w[0] == "rx":
+            return
+        if w[0] == "program" and len(w) > 1 and w[1] == "show":
+            return
+        self.pump.event("refused", cmd=printable(" ".join(w), 60), code=code)
 
     def _reply(self, data, as_json):
         if as_json:

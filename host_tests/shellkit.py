@@ -16,10 +16,14 @@ class Kit:
         self.board = simboard.Board()
         self.pump, self.sh = app.build(self.board)
         self.events = []
+        self.refused = 0
         self.pump.listeners.append(self._on_event)
         self.sh.json = json_mode
 
     def _on_event(self, name, fields):
+        if name == "refused":  # counted, not kept: the fuzz refuses hundreds of lines (512 KB heap)
+            self.refused += 1
+            return
         self.events.append((name, fields))
 
     def raw(self, b):
@@ -52,6 +56,8 @@ class Kit:
         return d
 
     def count(self, name):
+        if name == "refused":
+            return self.refused
         return len([e for e in self.events if e[0] == name])
 
 
@@ -96,11 +102,16 @@ def snapshot(kit):
     Status without the clock, the prescription (through the registry's own
     `rx`, if registered), alarms, the auth state without the failed-login
     count and lock, the role, JSON mode, and every event but `login_failed`.
+    A refused therapy request is logged too (`refused`, issue 16) and a refused
+    patient bolus press counted as demand (`ptm_presses` and the refusal counts):
+    those are the record of the refusal, not a change it made.
     """
     sh = kit.sh
     st = dict(sh.commands["status"].fn(sh, []))
     st.pop("clock", None)
     st.pop("text", None)
+    for k in ("ptm_presses", "ptm_refused_lockout", "ptm_refused_max"):
+        st.pop(k, None)
     parts = [canon(st)]
     rx = sh.commands.get("rx")
     if rx is not None and kit.pump.therapy is not None:
@@ -115,8 +126,8 @@ def snapshot(kit):
     parts.append(canon(snap))
     parts.append(canon([al.fields(str) for al in kit.pump.alarms.items]))
     parts.append((sh.role, sh.json))
-    parts.append(len([e for e in kit.events if e[0] != "login_failed"]))
+    parts.append(len([e for e in kit.events if e[0] not in ("login_failed", "refused")]))
     log = kit.pump.log
     if log is not None and hasattr(log, "__len__"):
-        parts.append(len(log) - kit.count("login_failed"))
+        parts.append(len(log) - kit.count("login_failed") - kit.count("refused"))
     return tuple(parts)

@@ -41,7 +41,7 @@ def test_refill_pauses_and_resumes_delivery():
 def test_withdrawn_differs_from_tracked():
     k = kit()
     k.ok("refill begin")
-    w = k.ok("refill withdrawn 15")
+    w = k.ok("refill withdrawn 15 confirm")
     assert w["matches"] is False and w["difference_ml"] < -4
     assert k.named("refill_withdrawn")[0]["withdrawn_nl"] == 15000000
 
@@ -64,7 +64,7 @@ def test_new_concentration_starts_the_bridge():
 def test_new_concentration_nobridge_is_logged():
     k = kit()
     k.ok("refill begin")
-    k.ok("refill withdrawn 10")
+    k.ok("refill withdrawn 10 confirm")
     k.ok("refill add 10 conc=20mg/mL")
     d = k.ok("refill confirm nobridge")
     assert d["bridge"] is False
@@ -134,7 +134,7 @@ def test_stopping_alarm_during_refill_is_not_overridden_by_confirm():
     k.run(120000)
     assert k.alarm("BATTERY_CRITICAL") is not None
     k.login()
-    k.ok("refill withdrawn 1")
+    k.ok("refill withdrawn 1 confirm")
     k.ok("refill add 0.5")
     c = k.ok("refill confirm")
     assert c["state"] == "alarm", c

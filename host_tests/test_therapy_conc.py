@@ -7,7 +7,7 @@ from firmware.safety.governor import UNKNOWN_LINE_NL
 
 def _refill(k, conc):
     k.ok("refill begin")
-    k.ok("refill withdrawn 15")  # a new drug: the old is drawn off first
+    k.ok("refill withdrawn 15 confirm")  # a new drug: the old is drawn off first (less than tracked)
     k.ok("refill add 5 conc=%s" % conc)
     k.ok("refill confirm nobridge")
 

@@ -39,12 +39,19 @@ def _start_bolus(t, kind, steps, dur_s, ng):
 
 def patient_bolus(t, source="shell"):
     """The patient's bolus (`ptm` or the button): same checks, same log, whichever asked."""
+    dm = t.ptm_demand
+    dm[0] += 1  # every press is demand, given or not: clinicians titrate on it
     try:
         out = _ptm(t)
     except PumpError as e:
+        if e.why == "lockout":
+            dm[2] += 1
+        elif e.why == "max":
+            dm[3] += 1
         if source != "shell":  # a refused shell line changes nothing; the shell answers it
             t.pump.event("ptm_refused", source=source, code=e.code, why=e.msg)
         raise
+    dm[1] += 1
     t.pump.event("ptm_given", source=source, steps=out["steps"])
     return out
 
@@ -58,9 +65,9 @@ def _ptm(t):
     t.ptm_times = [t for t in t.ptm_times if now - t < DAY_MS]
     if t.ptm_times and now - t.ptm_times[-1] < t.ptm_lockout * 1000:
         left = (t.ptm_lockout * 1000 - (now - t.ptm_times[-1]) + 999) // 1000
-        raise PumpError(E_STATE, "patient bolus locked out for %d s more" % left)
+        raise PumpError(E_STATE, "patient bolus locked out for %d s more" % left, "lockout")
     if len(t.ptm_times) >= t.ptm_max:
-        raise PumpError(E_LIMIT, "patient bolus maximum %d per 24 h reached" % t.ptm_max)
+        raise PumpError(E_LIMIT, "patient bolus maximum %d per 24 h reached" % t.ptm_max, "max")
     spm = t.pump.steps_per_ml
     steps = steps_of("ng", t.ptm_dose, t.conc, spm)
     limits.check_bolus(
@@ -93,6 +100,8 @@ def set_ptm(t, dose_ng, lockout_s, count, over_s, override):
     if warn and not override:
         raise PumpError(E_CONFIRM, warn + "; ptm set ... override to accept")
     t.ptm_dose, t.ptm_lockout, t.ptm_max, t.ptm_over = dose_ng, lockout_s, count, over_s
+    t.ptm_demand = [0, 0, 0, 0]  # new settings: the demand they meet is counted afresh
+    t.ptm_since = t.pump.wall()
     t.pump.event("ptm_set", dose=dose_ng, lockout=lockout_s, max=count)
 
 

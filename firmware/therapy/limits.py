@@ -39,10 +39,35 @@ def _vol_rate_ok(rate, pl, spm):
     return rate * NL_PER_ML <= pl.max_rate_nl * spm
 
 
+def smallest(conc, unit, spm, rate):
+    """The smallest rate (one step a day) or dose (one step) the pump delivers, as text.
+
+    Rounded up to the unit's last decimal, so the figure shown, entered, is deliverable."""
+    ng = (conc + spm - 1) // spm
+    nl = (NL_PER_ML + spm - 1) // spm
+    per = "/day" if rate else ""
+    return "%s%s (%s mL%s, one pump step%s)" % (show(ng, unit), per, _ml(nl), per, " a day" if rate else "")
+
+
+def check_resolution(p, conc, unit, spm):
+    """E_RANGE if any figure of the program asked for above zero rounds to no step (issue 16)."""
+    if p.nil:
+        what, rate = p.nil[0]
+        raise PumpError(
+            E_RANGE,
+            "%s rounds to no delivery; the smallest %s the pump can deliver is %s"
+            % (what, "rate" if rate else "dose", smallest(conc, unit, spm, rate)),
+        )
+
+
 def check_bolus(ng, steps, dur_s, drug, pl, soft_bolus, conc, unit, spm, what="bolus"):
     """Hard limits of one bolus; returns a warning string if above the soft max_bolus, else ''."""
     if steps <= 0:
-        raise PumpError(E_RANGE, "%s is below one pump step" % what)
+        raise PumpError(
+            E_RANGE,
+            "%s is below one pump step; the smallest dose the pump can deliver is %s"
+            % (what, smallest(conc, unit, spm, False)),
+        )
     if steps * conc > drug.max_bolus * spm or ng > drug.max_bolus:
         raise PumpError(
             E_LIMIT,
@@ -64,6 +89,7 @@ def check_bolus(ng, steps, dur_s, drug, pl, soft_bolus, conc, unit, spm, what="b
 
 def check_program(p, drug, pl, soft_daily, soft_bolus, conc, unit, spm):
     """Hard limits of a program (E_LIMIT); returns the soft-limit warnings (a list)."""
+    check_resolution(p, conc, unit, spm)
     warn = []
     hard_num = drug.max_daily * spm * DAY
     if p.daily_num * conc > hard_num or p.req_ng_num > drug.max_daily * DAY:

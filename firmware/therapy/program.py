@@ -47,6 +47,9 @@ class Program:
         self.t_every = 0
         self.t_count = 0
         self.t_days = 0
+        # (what, is_rate) of each figure asked for above zero that rounds to no step: the
+        # program is refused (limits.check_resolution), never run as a silent under-infusion
+        self.nil = []
 
     def name(self):
         return "trial_" + self.t_kind if self.mode == "trial" else self.mode
@@ -125,6 +128,8 @@ def build(words, conc, spm):
         if v <= 0:
             raise PumpError(E_RANGE, "daily dose must be above 0")
         r = steps_of(kind, v, conc, spm)
+        if r == 0:
+            p.nil.append(("daily dose", True))
         p.points = [(0, r)]
         p.daily_num = r * DAY
         p.req_ng_num = ng_of(kind, v, conc) * DAY
@@ -152,6 +157,8 @@ def _flex(p, args, conc, spm):
         kind, v = _amount(rate, "daily rate")
         pts[s] = steps_of(kind, v, conc, spm)
         req[s] = ng_of(kind, v, conc)
+        if v > 0 and pts[s] == 0:  # a step set to 0 is a stated pause; one that rounds to 0 is not
+            p.nil.append(("flex rate at %s" % t, True))
     times = sorted(pts)
     p.points = [(s, pts[s]) for s in times]
     for i, s in enumerate(times):
@@ -174,6 +181,8 @@ def _periodic(p, args, conc, spm):
             kind, v = _amount(a[6:], "basal")
             basal = steps_of(kind, v, conc, spm)
             basal_ng = ng_of(kind, v, conc)
+            if v > 0 and basal == 0:
+                p.nil.append(("basal", True))
             continue
         t, eq, rest = a.partition("=")
         if not eq or not rest:
@@ -182,7 +191,10 @@ def _periodic(p, args, conc, spm):
         (kind, v), dur = _dose_dur(rest)
         if v <= 0:
             raise PumpError(E_RANGE, "bolus dose must be above 0")
-        wins.append((s, dur, steps_of(kind, v, conc, spm), ng_of(kind, v, conc)))
+        k = steps_of(kind, v, conc, spm)
+        if k == 0:
+            p.nil.append(("periodic bolus at %s" % t, False))
+        wins.append((s, dur, k, ng_of(kind, v, conc)))
     if not 1 <= len(wins) <= 24:
         raise PumpError(E_SYNTAX, "usage: program periodic HH:MM=DOSE/DURATION ... [basal=DAILY] (1 to 24)")
     wins.sort()
@@ -230,6 +242,8 @@ def _trial(p, args, conc, spm):
         if v <= 0:
             raise PumpError(E_RANGE, "daily dose must be above 0")
         r = steps_of(kind, v, conc, spm)
+        if r == 0:
+            p.nil.append(("trial daily dose", True))
         p.points = [(0, r)]
         p.daily_num = r * DAY
         p.req_ng_num = ng_of(kind, v, conc) * DAY
@@ -240,6 +254,8 @@ def _trial(p, args, conc, spm):
     if v <= 0:
         raise PumpError(E_RANGE, "bolus dose must be above 0")
     p.t_steps = steps_of(kind, v, conc, spm)
+    if p.t_steps == 0:
+        p.nil.append(("trial dose", False))
     p.t_dur = dur
     p.bolus_ng = [ng_of(kind, v, conc)]
     p.t_count = 1

@@ -26,7 +26,11 @@ def status(t, pump, d):
     d["rate_dose_day"] = dose_dec(steps_ng(rate, t.conc, spm), t.unit)
     d["basal_ml_day"] = ml_dec(steps_nl(pump.basal, spm))
     d["bolus"] = t.kind or None
-    d["ptm_24h"] = len([t for t in t.ptm_times if now - t < DAY_MS])
+    d["ptm_24h"] = len([x for x in t.ptm_times if now - x < DAY_MS])
+    # patient bolus demand against delivery since `ptm set` (issue 16)
+    dm = t.ptm_demand
+    d["ptm_presses"], d["ptm_given"], d["ptm_refused_lockout"], d["ptm_refused_max"] = dm
+    d["ptm_counts_since"] = isotime.fmt(t.ptm_since) if t.ptm_since else None
     if t.prog is not None:
         d["cap_24h_dose"] = dose_dec(steps_ng(t.cap_steps(), t.conc, spm), t.unit)
     if t.trial_report is not None:

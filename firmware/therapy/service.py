@@ -22,9 +22,10 @@ from firmware.errors import E_CONFIRM, E_STATE, PumpError
 from firmware.pump import RUNNING, STOPPED, SUSPENDED
 from firmware.therapy import cap, druglib_module, limits_module, report, state
 from firmware.therapy.program import DAY, build, win_rate
-from firmware.therapy.units import dose_dec, ml_dec, parse_conc, steps_ng, steps_nl
+from firmware.therapy.units import dose_dec, ml_dec, parse_conc, steps_ng, steps_nl, steps_of
 
 DAY_MS = 86400000
+PROPOSAL_MS = 600000  # an unconfirmed proposal lasts 10 min at most, and never past its session
 TIMED = ("bolus", "ptm", "trial")  # ride on the basal for a set time; the others run a step budget
 
 
@@ -59,6 +60,10 @@ class Therapy:
         self.ptm_max = 0
         self.ptm_over = 900
         self.ptm_times = []  # pump_ms of patient boluses given
+        # patient bolus demand since `ptm set` (issue 16): presses, given, refused by the lockout,
+        # refused by the daily maximum; and the wall clock of that `ptm set` (0: never)
+        self.ptm_demand = [0, 0, 0, 0]
+        self.ptm_since = 0
         self.boluses = []  # [pump_ms, steps]: every bolus on top of the basal, for the cap
         self.excluded = []  # [pump_ms, steps]: priming and calibration, not given to the patient
         self.cap_hist = []  # [pump_ms it ended, daily steps, top rate] of programs replaced
@@ -69,6 +74,8 @@ class Therapy:
         self.pending = None  # type: Any
         self.pending_warn = []
         self.pending_spm = 0
+        self.pending_ms = 0  # pump_ms the pending program was proposed (PROPOSAL_MS)
+        self.spm_ms = 0  # and the pending calibration measured
         self.cal_steps = 0
         self.primed_nl = 0  # primed since the last refill or catheter change (boluses.prime)
         # the strongest drug a refill put in the reservoir that was never confirmed (refill add
@@ -173,16 +180,43 @@ class Therapy:
         )
         self.pending = p
         self.pending_warn = warn
+        self.pending_ms = self.pump.pump_ms()
         return self.show()
 
     def propose_spm(self, spm):
         self.pending_spm = spm
+        self.spm_ms = self.pump.pump_ms()
         return self.show()
 
+    def session_ended(self, why):
+        """The clinician session ended (auth: logout, idle, a new login): what it proposed goes."""
+        self._expire(self.pending is not None, bool(self.pending_spm), why)
+
+    def _expire_stale(self):
+        now = self.pump.pump_ms()
+        prog = self.pending is not None and now - self.pending_ms >= PROPOSAL_MS
+        spm = bool(self.pending_spm) and now - self.spm_ms >= PROPOSAL_MS
+        self._expire(prog, spm, "timeout")
+
+    def _expire(self, prog, spm, why):
+        # a proposal is confirmed by the person who saw it, while what it was checked against
+        # still holds: never picked up later by another session (issue 16 item 7)
+        if not prog and not spm:
+            return
+        words = " ".join(self.pending.words) if prog else None
+        if prog:
+            self.pending = None
+            self.pending_warn = []
+        if spm:
+            self.pending_spm = 0
+        self.pump.event("proposal_expired", why=why, program=words, calibration=spm)
+
     def show(self):
+        self._expire_stale()
         return report.show(self)
 
     def confirm(self, override):
+        self._expire_stale()
         if self.pending is None and not self.pending_spm:
             raise PumpError(E_STATE, "nothing pending to confirm")
         spm = self.pending_spm or self.pump.steps_per_ml
@@ -295,7 +329,9 @@ class Therapy:
         best = None
         s = p.next_change_s(self.pump.wall() % DAY)
         if s is not None:
-            best = s * 1000
+            # to the wall second the change is due at, not a whole number of seconds from a
+            # moment inside one: a step landed there would run the old rate up to 1 s too long
+            best = s * 1000 - self.pump.wall_frac_ms()
         now = self.pump.pump_ms()
         if self._timed is not None and self._timed[0] > now:
             d = self._timed[0] - now
@@ -306,6 +342,25 @@ class Therapy:
                 if due > now and (best is None or due - now < best):
                     best = due - now
         return best
+
+    def program_daily_nl(self):
+        """The daily volume of a time-of-day program (flex, periodic: the whole day's schedule,
+        periodic boluses included), nearest nL; None for the others, whose rate now is their day."""
+        p = self.prog
+        if p is None or p.mode not in ("flex", "periodic"):
+            return None
+        den = self.pump.steps_per_ml * DAY
+        return (p.daily_num * 2000000 + den) // (2 * den)
+
+    def ptm_daily_nl(self):
+        """The volume of every patient bolus the settings allow a day: the daily maximum, or as
+        many as the lockout lets through in 24 h if fewer (Prometra's refill date counts it so)."""
+        if not self.ptm_dose or not self.ptm_max or not self.conc:
+            return 0
+        n = (DAY + self.ptm_lockout - 1) // self.ptm_lockout if self.ptm_lockout else self.ptm_max
+        n = n if n < self.ptm_max else self.ptm_max
+        spm = self.pump.steps_per_ml
+        return steps_nl(steps_of("ng", self.ptm_dose, self.conc, spm) * n, spm)
 
     def max_rate(self):
         r = self.prog.max_rate() if self.prog is not None else 0
@@ -431,6 +486,8 @@ class Therapy:
     # ---- the main loop --------------------------------------------------------
 
     def service(self, pump):
+        if self.pending is not None or self.pending_spm:
+            self._expire_stale()
         if self.kind in ("prime", "calibrate"):
             if not pump.engine.running() and pump.engine.budget():
                 self._cancel_budget("stop")

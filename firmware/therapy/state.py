@@ -81,6 +81,7 @@ class Acct:
             "doubt": t._doubt_until,
             "bridge": _bridge(t),
             "primed": t.primed_nl,
+            "demand": t.ptm_demand + [t.ptm_since],
         }
 
     def restore(self, d):
@@ -95,6 +96,9 @@ class Acct:
         b = d.get("bridge") or []
         t._saved_bridge = list(b) if b else None
         t.primed_nl = d.get("primed", 0)
+        dm = d.get("demand") or [0, 0, 0, 0, 0]
+        t.ptm_demand = list(dm[:4])
+        t.ptm_since = dm[4]
 
 
 def _bridge(t):
