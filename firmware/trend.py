@@ -43,7 +43,7 @@ class Trend:
         self._steps = array("i", bytes(4 * capacity))
         self._kpa10 = array("h", bytes(2 * capacity))
         self._res = array("H", bytes(2 * capacity))
-        self._alarms = array("H", bytes(2 * capacity))
+        self._alarms = array("I", bytes(4 * capacity))  # one bit an alarm code: more than 16 now
         self.count = 0  # samples written since boot; sample i sits at i % capacity
         self._at = None  # the first service() takes the baseline, after persistence restored the totals
         self._total = 0
