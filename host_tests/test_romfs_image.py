@@ -116,6 +116,32 @@ def test_check_image_puts_a_checked_image_first_on_the_path(board):
     assert sys.path == ["/rom", ".frozen", "/rom/lib", "", "/lib"] and not unmounted
 
 
+def test_the_application_runs_with_only_the_image_on_the_path_and_the_repl_gets_it_back(board):
+    tmp, mp, _ = board
+    mp.setattr(boardsel, "_partition", lambda: partition(IMG))
+    (tmp / "romfs.sha256").write_text(record_of(IMG))
+    mp.setattr("gc.threshold", lambda n: None, raising=False)  # MicroPython's; CPython has none
+    seen = []
+    mp.setattr(boardsel, "_run", lambda: seen.append(list(sys.path)))
+    boardsel.check_image()
+    boardsel.main()
+    # no littlefs entry while it runs: an extensible built-in (json, time) is looked for on the
+    # filesystem first at every import statement
+    assert seen == [["/rom", ".frozen", "/rom/lib"]]
+    assert sys.path == ["/rom", ".frozen", "/rom/lib", "", "/lib"]  # after Ctrl-C: loose files again
+
+
+def test_a_loose_tree_runs_with_the_path_as_it_was(board):
+    tmp, mp, _ = board
+    mp.setattr(boardsel, "_partition", lambda: None)
+    (tmp / "firmware").mkdir()
+    mp.setattr("gc.threshold", lambda n: None, raising=False)
+    seen = []
+    mp.setattr(boardsel, "_run", lambda: seen.append(list(sys.path)))
+    boardsel.main()
+    assert seen == [["", ".frozen", "/rom", "/rom/lib", "/lib"]]
+
+
 def test_check_image_refuses_takes_the_image_off_the_path_and_main_stays_in_safe_mode(board, capsys):
     tmp, mp, unmounted = board
     mp.setattr(boardsel, "_partition", lambda: partition(_flip(IMG, 30)))
