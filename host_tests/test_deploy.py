@@ -157,3 +157,40 @@ def test_a_session_that_does_not_confirm_the_record_fails():
     finally:
         deploy.mpremote = real
 
+
+def test_make_firmware_builds_the_romfs_board_out_of_tree_from_a_checkout_at_the_tag(tmp_path):
+    """`make firmware MICROPY=...` against a stand-in checkout whose port Makefiles record
+    what they were asked: the board folder and build directory passed, the .uf2 collected."""
+    import subprocess
+
+    mp = tmp_path / "micropython"
+    (mp / "mpy-cross").mkdir(parents=True)
+    (mp / "ports" / "rp2").mkdir(parents=True)
+    log = tmp_path / "calls.log"
+    (mp / "mpy-cross" / "Makefile").write_text("all:\n\techo mpy-cross >> %s\n" % log)
+    rp2 = "all:\n\techo rp2 all $(BOARD_DIR) $(BUILD) >> %s\n" % log
+    rp2 += "\tmkdir -p $(BUILD)\n\techo UF2 > $(BUILD)/firmware.uf2\n"
+    rp2 += "submodules:\n\techo rp2 submodules $(BOARD_DIR) >> %s\n" % log
+    (mp / "ports" / "rp2" / "Makefile").write_text(rp2)
+    git = ["git", "-C", str(mp), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "x"], check=True)
+    out = tmp_path / "out"
+    make = ["make", "-s", "-C", deploy.ROOT, "firmware", "MICROPY=%s" % mp, "FW_OUT=%s" % out]
+    res = subprocess.run(make, capture_output=True, text=True)
+    assert res.returncode != 0 and "not v1.28.0" in res.stdout  # refused: not at the tag
+    subprocess.run(git + ["tag", "v1.28.0"], check=True)
+    res = subprocess.run(make, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    board = os.path.join(deploy.ROOT, "micropython", "boards", "RPI_PICO_ROMFS")
+    build = str(out / "build-RPI_PICO_ROMFS")
+    calls = log.read_text().splitlines()
+    assert calls == ["mpy-cross", "rp2 submodules " + board, "rp2 all %s %s" % (board, build)]
+    with open(out / "RPI_PICO_ROMFS-v1.28.0.uf2") as f:
+        assert f.read() == "UF2\n"
+    with open(os.path.join(board, "mpconfigboard.h")) as f:
+        h = f.read()
+    # the two lines that make it differ from RPI_PICO: a 256 KB ROMFS below a 1152 KB littlefs
+    assert "MICROPY_HW_ROMFS_BYTES                  (256 * 1024)" in h
+    assert "MICROPY_HW_FLASH_STORAGE_BYTES          (1152 * 1024)" in h
