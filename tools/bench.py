@@ -32,6 +32,7 @@ OTHERS = (
     ("shell", "tools.bench_shell"),
     ("board", "tools.bench_board"),
     ("board_cuts", "tools.bench_board_cuts"),
+    ("board_soak", "tools.bench_board_soak"),
 )
 SIM_TARGET_S = 26  # SPEC 10: 30 simulated days in at most 26 s
 HEAP_BUDGET = "256K"  # issue 8: the firmware must run in 256 KB on the 64-bit unix port
