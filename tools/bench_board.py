@@ -4,7 +4,7 @@
 emulator, deploys with tools/deploy.py, then:
 
 - boot time: emulated microseconds from power-on to the first `status` answer,
-  with the 2 s target and whether it is met, for a fresh pump and for one with a
+  with the 1 s target and whether it is met, for a fresh pump and for one with a
   confirmed prescription (its restore reads and checks more);
 - free heap: the firmware booted exactly as main.py does (boardsel, .mpy),
   after three service passes, `gc.mem_free()` and the largest free block;
@@ -32,7 +32,8 @@ PROBE_PIN = 22
 PHASE_PIN = 21
 CLINICAL = 20000  # steps per day: 1 mL/day at 20,000 steps/mL
 MAX_RATE = 86400000  # a step every tick
-BOOT_TARGET_US = 2000000  # power-on to the first `status` answer; reported, not asserted by a test
+# power-on to the first `status` answer (issue 19; it was 2 s): reported, not asserted by a test
+BOOT_TARGET_US = 1000000
 
 HEAP_SCRIPT = """
 import gc, micropython
@@ -309,8 +310,9 @@ def measure_soak(minutes=60, partial=None):
     """The soak on a fresh emulator; `partial` (a path) gets the figures so far every minute."""
 
     def progress(figs):
-        with open(partial, "w") as f:
-            json.dump(figs, f, indent=1)
+        if partial is not None:
+            with open(partial, "w") as f:
+                json.dump(figs, f, indent=1)
         print(
             "soak: %d min, %.0f s" % (figs["emulated_minutes"], figs["wall_s"]), file=sys.stderr, flush=True
         )

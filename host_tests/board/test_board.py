@@ -58,7 +58,7 @@ def buzzer_pulses(emu, t0, t1, gap_us=20000):
 
 
 # a bound that catches a hang or a boot loop, not a speed target: the boot time is a
-# number from `make bench` (tools/bench_board.py, against its 2 s target), not an assertion
+# number from `make bench` (tools/bench_board.py, against its 1 s target), not an assertion
 BOOT_HANG_US = 10000000
 
 
