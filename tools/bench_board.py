@@ -169,6 +169,8 @@ console.serve = serve
 boardsel.main()
 """
 SOAK_BOLUS = "bolus 0.01mg over=1m"  # 0.05 mL: 1,000 steps over a minute on top of the basal
+# the schedule (also tools/bench_board_soak_mp.py's): a bolus at minutes 5, 15, 25...; the button
+# at 7, 22, 37... (a 1-minute patient bolus, 10 minutes' lockout): never two boluses at once
 
 
 def _slope_per_hour(points):
@@ -210,17 +212,25 @@ def soak(emu, minutes=60, progress=None):
         t.exec_raw_no_follow(SOAK_SCRIPT)
     finally:
         t.close()
-    boluses = presses = 0
+    boluses = presses = refused = 0
     wall = time.monotonic()
     with emu.console(timeout=120) as con:
         # held by the USB link until the shell, still booting, reads it
         # the boot's alarms (CLOCK, UNEXPECTED_RESET) acked: their sound is not what is soaked
-        setup = ("json on", "login clinician 1234", "ack", "ptm set dose=0.01mg lockout=1h max=4", "start")
+        setup = (
+            "json on",
+            "login clinician 1234",
+            "ack",
+            "ptm set dose=0.01mg lockout=10m max=8 over=1m",
+            "start",
+        )
         for line in setup:
             con.ok(line)
         for minute in range(minutes):
             if minute % 10 == 5:
-                con.ok(SOAK_BOLUS)
+                con.call("login clinician 1234")  # the last session has timed out
+                if not con.call(SOAK_BOLUS).get("ok"):
+                    refused += 1
                 boluses += 1
             if minute % 15 == 7:
                 emu.set_pin(rp2emu.PIN_BUTTON, 0)
@@ -230,14 +240,14 @@ def soak(emu, minutes=60, progress=None):
             emu.wait_us(60000000, timeout=3600)
             if progress is not None:
                 part = _soak_figures(parse_soak(emu.console_log()[log0:]), minute + 1, {})
-                part.update(clinician_boluses=boluses, button_presses=presses)
+                part.update(clinician_boluses=boluses, boluses_refused=refused, button_presses=presses)
                 part["wall_s"] = round(time.monotonic() - wall, 1)
                 progress(part)
         st = con.ok("status")
         con.ctrl_c()
         con.read_until(rp2emu.REPL_PROMPT, timeout=120)
     out = _soak_figures(parse_soak(emu.console_log()[log0:]), minutes, st)
-    out.update(clinician_boluses=boluses, button_presses=presses)
+    out.update(clinician_boluses=boluses, boluses_refused=refused, button_presses=presses)
     out["wall_s"] = round(time.monotonic() - wall, 1)
     return out
 
