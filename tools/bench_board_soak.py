@@ -54,7 +54,9 @@ def sim_soak(minutes, what="bp", heap=SIM_HEAP):
         end = {"error": (lines[-1] + res.stderr)[-300:]}
     if res.returncode != 0:
         end["error"] = (res.stdout + res.stderr).strip().splitlines()[-1][:300]
-    out = bench_board._soak_figures(samples, minutes, {"state": end.get("state_at_end")})
+    st = {"state": end.get("state_at_end"), "ptm_24h": end.get("ptm_24h")}
+    st["delivered_total_steps"] = end.get("delivered_total_steps")
+    out = bench_board._soak_figures(samples, minutes, st)
     out["simulated_minutes"] = out.pop("emulated_minutes")
     out.update({k: v for k, v in end.items() if k not in out})
     out["heap"] = heap
