@@ -9,7 +9,7 @@ JOBS ?= auto
 PORT ?=
 SIM_ARGS ?=
 
-.PHONY: all sim test unit lint bench deploy board-test clean venv
+.PHONY: all sim test unit lint bench deploy board-test clean venv firmware
 
 all: test
 
@@ -51,6 +51,30 @@ deploy: $(STAMP)
 # the firmware on the real rp2 MicroPython in ../shared/rp2emu (one emulated Pico, ports 0)
 board-test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider host_tests/board
+
+# The Pico firmware the application deploys to: MicroPython's RPI_PICO with a ROMFS
+# partition (micropython/boards/RPI_PICO_ROMFS), built from a MicroPython checkout at the
+# tag the project is tested on, as an out-of-tree board (the checkout is not modified
+# but for its build directory). Needs what MicroPython's rp2 port needs: cmake and
+# arm-none-eabi-gcc. Writes $(FW_OUT)/RPI_PICO_ROMFS-$(MICROPY_TAG).uf2.
+MICROPY ?=
+MICROPY_TAG := v1.28.0
+FW_BOARD := RPI_PICO_ROMFS
+FW_OUT ?= build/firmware
+FW_BUILD := $(abspath $(FW_OUT))/build-$(FW_BOARD)
+FW_UF2 := $(FW_OUT)/$(FW_BOARD)-$(MICROPY_TAG).uf2
+
+firmware:
+	@test -n "$(MICROPY)" || { echo "usage: make firmware MICROPY=path/to/micropython (a git checkout at $(MICROPY_TAG))"; exit 2; }
+	@test -f "$(MICROPY)/ports/rp2/Makefile" || { echo "$(MICROPY) is not a MicroPython checkout"; exit 2; }
+	@tag=$$(git -C "$(MICROPY)" describe --tags --exact-match 2>/dev/null); \
+	  test "$$tag" = "$(MICROPY_TAG)" || { echo "$(MICROPY) is at '$$tag', not $(MICROPY_TAG): git -C $(MICROPY) checkout $(MICROPY_TAG)"; exit 2; }
+	$(MAKE) -C "$(MICROPY)/mpy-cross"
+	$(MAKE) -C "$(MICROPY)/ports/rp2" BOARD_DIR=$(abspath micropython/boards/$(FW_BOARD)) BUILD=$(FW_BUILD) submodules
+	$(MAKE) -C "$(MICROPY)/ports/rp2" BOARD_DIR=$(abspath micropython/boards/$(FW_BOARD)) BUILD=$(FW_BUILD)
+	@mkdir -p $(FW_OUT)
+	cp $(FW_BUILD)/firmware.uf2 $(FW_UF2)
+	@echo "built $(FW_UF2): hold BOOTSEL, plug the Pico in, drag it onto RPI-RP2 (docs/boards.md)"
 
 clean:
 	rm -rf $(VENV) bench/results.json build

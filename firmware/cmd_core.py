@@ -37,10 +37,10 @@ def cmd_help(sh, words):
 def cmd_version(sh, words):
     no_args(words)
     out = {"version": VERSION, "board": sh.pump.board.name}
-    # on a board the code runs from a checked image (appimage.py): its SHA-256 names the build
-    img = sys.modules.get("appimage")
-    if img is not None and img.digest:
-        out["image"] = img.digest
+    # on a board the code runs from a ROMFS image boardsel checked at boot: its SHA-256 names the build
+    sel = sys.modules.get("boardsel")
+    if sel is not None and getattr(sel, "image", None):
+        out["image"] = sel.image
     return out
 
 

@@ -32,6 +32,7 @@ OTHERS = (
     ("shell", "tools.bench_shell"),
     ("board", "tools.bench_board"),
     ("board_cuts", "tools.bench_board_cuts"),
+    ("board_soak", "tools.bench_board_soak"),
     ("governor", "tools.bench_governor"),
 )
 SIM_TARGET_S = 26  # SPEC 10: 30 simulated days in at most 26 s

@@ -25,6 +25,10 @@ EMU_SCRIPT = os.path.join(EMU_DIR, "rp2emu.mjs")
 # loaded before it: pads that read what their pin drives, and PIO that runs at a pin's change,
 # as on the chip (tools/rp2emu_pads.mjs says why; the shared file is left as it is)
 PADS_HOOK = os.path.join(ROOT, "tools", "rp2emu_pads.mjs")
+# the firmware the project deploys to (a ROMFS partition for the application image;
+# micropython/boards/RPI_PICO_ROMFS) and the stock build, which deploy refuses
+FIRMWARE = os.path.join(EMU_DIR, "firmware", "RPI_PICO_ROMFS-v1.28.0.uf2")
+STOCK_FIRMWARE = os.path.join(EMU_DIR, "firmware", "RPI_PICO-v1.28.0.uf2")
 PROMPT = b"pump> "
 REPL_PROMPT = b">>> "
 SAFE_MODE = b"safe mode ("  # boardsel's line when the application is skipped
@@ -64,8 +68,11 @@ def node_path():
 class Emulator:
     """One emulated Pico: a node process, its control port, logs in `workdir`."""
 
-    def __init__(self, workdir, adc=None, pins=None, adc_noise=None, seed=None, flash=True):
+    def __init__(
+        self, workdir, adc=None, pins=None, adc_noise=None, seed=None, flash=True, firmware=FIRMWARE
+    ):
         self.workdir = workdir
+        self.firmware = firmware
         os.makedirs(workdir, exist_ok=True)
         self.adc = dict(DEFAULT_ADC if adc is None else adc)
         self.pins = dict(pins or {})
@@ -85,7 +92,8 @@ class Emulator:
     # ---- process ------------------------------------------------------------
 
     def start(self, timeout=30.0):
-        args = [node_path(), "--import", PADS_HOOK, EMU_SCRIPT, "--speed", "0", "--repl-port", "0"]
+        args = [node_path(), "--import", PADS_HOOK, EMU_SCRIPT, "--firmware", self.firmware]
+        args += ["--speed", "0", "--repl-port", "0"]
         args += ["--ctl-port", "0"]
         args += ["--gpio-log", self.gpio_log, "--repl-log", self.repl_log]
         if self.flash:
