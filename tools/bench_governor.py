@@ -144,13 +144,13 @@ def year(days=365):
             k.ok("refill add 18")
             k.ok("sim refill 18")
             k.ok("refill confirm")
-            if k.pump.state != "running":
+            if k.ok("status")["state"] != "running":
                 k.ok("start")
         if day % 45 == 44:
             tip.power_cut(0)
             cuts += 1
             k.ok("ack")
-            if k.pump.state != "running":
+            if k.ok("status")["state"] != "running":
                 k.ok("start")
         expected += mg * 2000  # mg/day x 20,000 steps/mL / 10 mg/mL
         tip.run(DAY_MIN * MIN)
@@ -161,7 +161,7 @@ def year(days=365):
         "delivered_steps": got,
         "difference_steps": got - expected,
         "power_cuts": cuts,
-        "dose_cap_raised": k.pump.alarms.get("DOSE_CAP") is not None,
+        "dose_cap_raised": k.counts.get("dose_cap", 0),
     }
 
 
