@@ -25,9 +25,10 @@ NO_RESERVOIR = 65535  # 'H' sentinel: no reading
 CODES = tuple(sorted(TABLE))
 FIELDS = ("minute", "steps", "kpa10", "reservoir_ul", "alarms")
 FILE = "trend.bin"
-_MAGIC = b"TRD1"
+_MAGIC = b"TRD2"
 _HEAD = "<4sII"  # magic, capacity, count
-_TYPES = "iihHH"  # the arrays in FIELDS order
+_TYPES = "iihHI"  # the arrays in FIELDS order: the alarm mask 32-bit since 17 codes
+_OLD = {b"TRD1": "iihHH", _MAGIC: _TYPES}  # a history saved before the change still loads
 
 
 def _clamp(v, lo, hi, none):
@@ -103,15 +104,19 @@ class Trend:
             return False
         fs.remove(FILE)  # never restored twice (a later power cut must not bring back stale minutes)
         cap = self.capacity
-        if len(data) != struct.calcsize(_HEAD) + cap * 14:
+        if len(data) < struct.calcsize(_HEAD):
             return False
         magic, c, n = struct.unpack_from(_HEAD, data, 0)
-        if magic != _MAGIC or c != cap:
+        types = _OLD.get(magic)
+        if types is None or c != cap:
+            return False
+        if len(data) != struct.calcsize(_HEAD) + cap * struct.calcsize("<" + types):
             return False
         off = struct.calcsize(_HEAD)
         out = []
-        for t in _TYPES:
-            out.append(array(t, struct.unpack_from("<%d%s" % (cap, t), data, off)))
+        for i, t in enumerate(types):
+            a = array(t, struct.unpack_from("<%d%s" % (cap, t), data, off))
+            out.append(a if t == _TYPES[i] else array(_TYPES[i], a))
             off += cap * struct.calcsize(t)
         self._minute, self._steps, self._kpa10, self._res, self._alarms = out
         self.count = n

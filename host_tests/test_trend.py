@@ -183,3 +183,23 @@ def test_a_damaged_history_file_is_ignored():
     assert not t.load()
     run(board, pump, 2 * MINUTE_MS)
     assert t.count == 2
+
+
+def test_a_history_saved_before_the_wider_alarm_mask_still_loads():
+    # a pump upgraded in place: its last shutdown wrote TRD1, the alarm mask 16-bit
+    import struct
+    from array import array
+
+    from firmware.flashfs import MemFs
+
+    cap = 4
+    parts = [struct.pack("<4sII", b"TRD1", cap, 3)]
+    for t, v in zip("iihHH", (29000000, 7, 15, 1234, 5)):
+        parts.append(bytes(array(t, [v] * cap)))
+    fs = MemFs()
+    fs.write("trend.bin", b"".join(parts))
+    t = Trend(cap, fs=fs)
+    assert t.load()
+    assert t.count == 3
+    rows = t.since(0, 10)
+    assert [r[1] for r in rows] == [7, 7, 7] and [r[4] for r in rows] == [5, 5, 5]
