@@ -122,20 +122,6 @@ def test_the_forward_counter_slot_overwritten_is_caught(hooked):
     con.call("stop")
 
 
-def test_the_pio_program_is_what_this_firmware_assembles(hooked):
-    # drivers/stepcount_pio.py ships the program and the read instructions as words (assembling
-    # them at boot cost 40 ms): this firmware's own rp2.asm_pio must still make the same.
-    # Last in the file: it leaves the board at the REPL (a boot or deploy brings the app back).
-    con = hooked.shell(login=False)
-    con.stop_app()
-    hooked.close_console()
-    out = mpremote(hooked.emu.repl_url, ("exec", CHECK_PROGRAM), timeout=120)
-    assert "MATCH True" in out, out
-
-
-CHECK_PROGRAM = "from drivers import stepcount_pio\nprint('MATCH', stepcount_pio.matches())\n"
-
-
 def test_the_dose_allowance_slot_overwritten_is_caught(hooked):
     # the governor's allowance set far beyond what it armed: it finds its own figure changed at
     # the next pass, stops the engine and disables the driver (docs/safety.md)
@@ -149,3 +135,17 @@ def test_the_dose_allowance_slot_overwritten_is_caught(hooked):
     con = hooked.shell()
     con.call("ack")
     con.call("stop")
+
+
+def test_the_pio_program_is_what_this_firmware_assembles(hooked):
+    # drivers/stepcount_pio.py ships the program and the read instructions as words (assembling
+    # them at boot cost 40 ms): this firmware's own rp2.asm_pio must still make the same.
+    # Last in the file: it leaves the board at the REPL (a boot or deploy brings the app back).
+    con = hooked.shell(login=False)
+    con.stop_app()
+    hooked.close_console()
+    out = mpremote(hooked.emu.repl_url, ("exec", CHECK_PROGRAM), timeout=120)
+    assert "MATCH True" in out, out
+
+
+CHECK_PROGRAM = "from drivers import stepcount_pio\nprint('MATCH', stepcount_pio.matches())\n"
