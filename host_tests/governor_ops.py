@@ -45,6 +45,39 @@ class Session:
 
     # ---- ops -------------------------------------------------------------------------------
 
+    def random_op(self, r, kinds, cut_most, wait_of):
+        """One op drawn from `r` (rig.Lcg): the first 11 kinds, else a wait of `wait_of(a)`
+        minutes; returns the minutes waited (0 for any other op)."""
+        op = r.below(kinds)
+        a, b = r.below(1000), r.below(1000)
+        if op == 0:
+            self.program(a % 4, a, b, b % 2 == 0)
+        elif op == 1:
+            self.start()
+        elif op == 2:
+            self.stop()
+        elif op == 3:
+            self.bolus(a, b)
+        elif op == 4:
+            self.ptm()
+        elif op == 5:
+            self.button()
+        elif op == 6:
+            self.prime(a)
+        elif op == 7:
+            self.calibrate(a)
+        elif op == 8:
+            self.refill(a, b % 2 == 0, b)
+        elif op == 9:
+            self.time_set(a)
+        elif op == 10:
+            self.power_cut(a % cut_most)
+        else:
+            m = wait_of(a)
+            self.wait(m)
+            return m
+        return 0
+
     def line(self, text):
         d = self.k.js(text)
         assert "ok" in d, (text, d)

@@ -3,7 +3,7 @@ plug-flow reference (tipkit.Tip) or the documented rule. Both interpreters. Each
 reproduction of a defect found in review: it fails on the firmware as reviewed."""
 
 from therapy_kit import TKit
-from tipkit import MG, MIN, MORPHINE_LIMIT, H, Tip, within_limit
+from tipkit import MG, MIN, MORPHINE_LIMIT, H, Tip, refill, within_limit
 
 
 def test_attack_power_cut_between_refill_add_and_confirm_keeps_the_limit():
@@ -20,13 +20,7 @@ def test_attack_power_cut_between_refill_add_and_confirm_keeps_the_limit():
     k.ok("program confirm")
     k.ok("start")
     tip.run(2 * H)
-    k.ok("refill begin")
-    rml = k.ok("status")["reservoir_ml"]
-    k.ok("refill withdrawn %s" % rml)
-    k.ok("sim withdraw %s" % rml)
-    k.ok("refill add 15 conc=20mg/mL confirm")
-    k.ok("sim refill 15")
-    tip.refilled(20 * MG)
+    refill(k, tip, "15", "20mg/mL", 20 * MG, confirm=None, add_extra=" confirm")
     tip.power_cut(1000)
     k.login()
     k.js("ack")
@@ -61,13 +55,7 @@ def test_attack_refill_cancelled_after_the_drug_went_in_keeps_the_limit():
     k.ok("program confirm")
     k.ok("start")
     tip.run(2 * H)
-    k.ok("refill begin")
-    rml = k.ok("status")["reservoir_ml"]
-    k.ok("refill withdrawn %s" % rml)
-    k.ok("sim withdraw %s" % rml)
-    k.ok("refill add 15 conc=20mg/mL")
-    k.ok("sim refill 15")
-    tip.refilled(20 * MG)
+    refill(k, tip, "15", "20mg/mL", 20 * MG, confirm=None)
     k.js("refill cancel")
     k.js("start")
     tip.run(30 * H)

@@ -136,16 +136,22 @@ def mentions(v, word):
     return isinstance(v, str) and word in v
 
 
-def refill(k, tip, add_ml, conc_text, conc_ng, confirm="refill confirm"):
-    """Draw the reservoir empty and fill it with a new drug, through the shell and the sim's syringe."""
+def refill(k, tip, add_ml, conc_text=None, conc_ng=None, confirm="refill confirm", add_extra=""):
+    """Draw the reservoir empty and fill it, through the shell and the sim's syringe.
+
+    `conc_text` (and `conc_ng` for the reference): a new drug. `confirm` None stops with the drug
+    in the reservoir and the refill still open (a cut or a cancel comes next). `add_extra` ends
+    the `refill add` line (" confirm" for a change of more than 2x)."""
     k.ok("refill begin")
     rml = k.ok("status")["reservoir_ml"]
     k.ok("refill withdrawn %s" % rml)
     k.ok("sim withdraw %s" % rml)
-    k.ok("refill add %s conc=%s" % (add_ml, conc_text))
+    conc = " conc=%s" % conc_text if conc_text else ""
+    k.ok("refill add %s%s%s" % (add_ml, conc, add_extra))
     k.ok("sim refill %s" % add_ml)
-    d = k.ok(confirm)
-    tip.refilled(conc_ng)
+    d = k.ok(confirm) if confirm else None
+    if conc_ng is not None:
+        tip.refilled(conc_ng)
     return d
 
 

@@ -21,8 +21,6 @@ import os
 import sys
 import time
 
-from tools.sim import launch
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.join(os.path.dirname(HERE), "host_tests")
 STEP_MS = 600000
@@ -60,35 +58,8 @@ def session(seed, days=30):
     _coarse(s.k.sim)
     left = days * DAY_MIN
     while left > 0:
-        op = r.below(14)
-        a, b = r.below(1000), r.below(1000)
-        if op == 0:
-            s.program(a % 4, a, b, b % 2 == 0)
-        elif op == 1:
-            s.start()
-        elif op == 2:
-            s.stop()
-        elif op == 3:
-            s.bolus(a, b)
-        elif op == 4:
-            s.ptm()
-        elif op == 5:
-            s.button()
-        elif op == 6:
-            s.prime(a)
-        elif op == 7:
-            s.calibrate(a)
-        elif op == 8:
-            s.refill(a, b % 2 == 0, b)
-        elif op == 9:
-            s.time_set(a)
-        elif op == 10:
-            s.power_cut(a % 180)
-        else:
-            m = 10 * (1 + a % 72)  # up to 12 h
-            m = m if m < left else left
-            s.wait(m)
-            left -= m
+        # waits of up to 12 h, the last one cut to the session's end
+        left -= s.random_op(r, 14, 180, lambda a, most=left: min(10 * (1 + a % 72), most))
     return s.check(), HARD, s.ops
 
 
@@ -117,7 +88,7 @@ def year(days=365):
     a power cut every 45 days. Steps delivered (the engine's record) against steps programmed."""
     _kits()
     from therapy_kit import TKit
-    from tipkit import MIN, Tip
+    from tipkit import MIN, Tip, refill
 
     k = TKit()  # the simulator's own step (the sensors' sampling): a year of supervision too
     k.ok("rx catheter 0.2")
@@ -137,13 +108,7 @@ def year(days=365):
             d = k.ok("bolus 0.5mg over=15m")
             expected += d["steps"]
         if day % 30 == 29:
-            k.ok("refill begin")
-            rml = k.ok("status")["reservoir_ml"]
-            k.ok("refill withdrawn %s" % rml)
-            k.ok("sim withdraw %s" % rml)
-            k.ok("refill add 18")
-            k.ok("sim refill 18")
-            k.ok("refill confirm")
+            refill(k, tip, "18")
             if k.ok("status")["state"] != "running":
                 k.ok("start")
         if day % 45 == 44:
@@ -167,21 +132,9 @@ def year(days=365):
 
 def pass_cost(quick):
     """The governor's own service() per main-loop pass on the micropython unix port (us)."""
-    import subprocess
+    from tools import bench
 
-    res = subprocess.run(
-        [launch.micropython_path(), "-X", "heapsize=1M", os.path.join(HERE, "bench_governor_mp.py")]
-        + (["200"] if quick else ["5000"]),
-        env=launch.env(),
-        cwd=launch.ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    lines = res.stdout.strip().splitlines()
-    if res.returncode != 0 or not lines:
-        raise RuntimeError("bench_governor_mp failed: " + (res.stdout + res.stderr)[-800:])
-    return json.loads(lines[-1])
+    return bench.micropython("bench_governor_mp.py", ["200" if quick else "5000"], timeout=600)
 
 
 def measure(quick=False):

@@ -271,7 +271,7 @@ class Governor:
             vs.pop(0)
         a = vs[0]
         if s <= a[0]:
-            return a[1] if s == a[0] else 0 if a[0] == 0 and a[1] == 0 else a[1]
+            return a[1]
         if len(vs) > 1:
             b = vs[1]
             tol, gap, q = a[2], a[3], a[4]
