@@ -17,7 +17,8 @@ and checks three things:
 3. The pin's forward steps stay within what the commanded rate allows. Credit
    accrues at the highest rate set_rate last commanded (rate or `then`, the
    previous pass's too) over the real elapsed time, capped at one late bound
-   (1 s) of steps plus SLACK, and each forward edge spends one; below -SLACK is
+   (1 s) of steps plus SLACK when carried to a later pass, and each forward
+   edge spends one; below -SLACK is
    a fault. This catches faults the slots do not show (steps owed overwritten,
    the accumulator pushed) with at most SLACK + one second of the commanded
    rate + one pass of steps beyond what was allowed (docs/safety.md).
@@ -231,11 +232,14 @@ class StepCheck:
                 got += q
                 ticks -= m
         self._num = num
+        # the credit carried from earlier passes is capped (a long idle banks nothing); what this
+        # interval earned is spent whole: a pass tens of seconds long (the simulator's, a slow
+        # flash write) moves that many steps of a slow rate, each one allowed
         cap = SLACK + (r // 86400) * self._late_s + 1
-        credit = self._credit + got
+        credit = self._credit
         if credit > cap:
             credit = cap
-        credit -= steps
+        credit += got - steps
         self._credit = credit
         if credit < -SLACK:
             return "%d forward steps beyond the %d steps/day commanded" % (-credit, r)
