@@ -60,3 +60,50 @@ def test_attack_refill_cancelled_after_the_drug_went_in_keeps_the_limit():
     k.js("start")
     tip.run(30 * H)
     within_limit(tip.worst_24h(), MORPHINE_LIMIT, 20 * MG)
+
+
+def test_attack_catheter_corrected_upward_a_day_after_a_weaker_refill_revalues_what_left():
+    """Morphine 20 mg/mL at 5 mg/day, the catheter typed as 0.1 mL where it holds 0.5 mL. A refill
+    to 10 mg/mL: its bridge pushes 0.1 mL at the old 0.25 mL/day, then the new 0.5 mL/day sends
+    0.4 mL more of 20 mg/mL, valued at 10. A day after the refill the clinician corrects
+    `rx catheter 0.5` and raises the program to 15 mg/day. The steps that had left were never
+    re-valued (and the line was refilled at 10 mg/mL): windows holding both went over 15 mg."""
+    k = TKit(conc="20mg/mL")
+    k.ok("rx catheter 0.1")
+    k.run(1000)
+    tip = Tip(k, 20 * MG, 500000, dt=10 * MIN, most=600)
+    k.ok("program continuous 5mg")
+    k.ok("program confirm")
+    k.ok("start")
+    tip.run(20 * H)
+    refill(k, tip, "15", "10mg/mL", 10 * MG)
+    tip.run(26 * H)
+    k.ok("rx catheter 0.5")
+    k.ok("program continuous 15mg")
+    k.ok("program confirm")
+    tip.run(40 * H)
+    within_limit(tip.worst_24h(), MORPHINE_LIMIT, 20 * MG)
+    assert k.count("line_revalued") == 1
+
+
+def test_attack_catheter_corrected_downward_after_a_stronger_refill_revalues_what_left():
+    """The catheter typed as 0.5 mL where it holds 0.1 mL, morphine 10 mg/mL at 5 mg/day refilled
+    with 20 mg/mL: the governor values 0.5 mL out at 10 mg/mL where 0.4 mL of it was 20. Corrected
+    to `rx catheter 0.1` a day later, with the program raised to 15 mg/day: what left is re-valued,
+    and no window goes over 15 mg."""
+    k = TKit(conc="10mg/mL")
+    k.ok("rx catheter 0.5")
+    k.run(1000)
+    tip = Tip(k, 10 * MG, 100000, dt=10 * MIN, most=600)
+    k.ok("program continuous 5mg")
+    k.ok("program confirm")
+    k.ok("start")
+    tip.run(20 * H)
+    refill(k, tip, "15", "20mg/mL", 20 * MG)
+    tip.run(30 * H)
+    k.ok("rx catheter 0.1")
+    k.ok("program continuous 15mg")
+    k.ok("program confirm")
+    tip.run(40 * H)
+    within_limit(tip.worst_24h(), MORPHINE_LIMIT, 20 * MG)
+    assert k.count("line_revalued") == 1

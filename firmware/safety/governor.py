@@ -73,11 +73,6 @@ class Line:
                 m = p[1]
         return m
 
-    def resize(self, volume_nl, conc):
-        # a new catheter volume: its contents are unknown, so all of it at the strongest drug seen
-        self.volume = volume_nl
-        self.parcels = [[volume_nl, self.top(conc)]] if volume_nl else []
-
 
 class Governor:
     persist_key = "governor"
@@ -103,7 +98,12 @@ class Governor:
         self._tol = 0
         self._qseg = -1  # the open segment's grid: -1 no step yet, 0 mixed
         self._assumed = []  # [pump_ms, fg] counted after a reset, not known to have gone out
-        self._concs = []  # [pump_ms, ng/mL] the reservoir's drug from then on (the last few)
+        # the reservoir's drug from a point on (the last few): [pump_ms, ng/mL, nL pushed in
+        # before it, pump_ms by which 1 mL more had gone in (-1: not yet)]
+        self._concs = []
+        self._nl_in = 0  # nL pushed into the line, cumulative
+        self._line_known = False  # the line's volume was typed, not the unknown 1 mL
+        self._extra = 0  # fg found by a re-valuation this pass
         self.capped = False
         self._held = 0
         self._dropped = 0
@@ -155,35 +155,84 @@ class Governor:
         else:
             conc, vol = d[0], d[1]
         self._note_conc(conc)
-        if self._line is None or vol != self._line_nl:
-            if self._line is None:
-                self._line = Line(vol, conc)
-            else:
-                # a changed catheter volume: what went in over the last day may be anywhere in it
-                self._line.resize(vol, self._recent_top(conc))
-            self._line_nl = vol
+        known = d is not None and not d[4]
+        if self._line is None:
+            self._line = Line(vol, conc)
+        elif vol != self._line_nl:
+            if known and self._line_known:
+                self._extra += self._revalue(self._line_nl, vol)
+            self._line = self._refilled_line(vol)
+        self._line_nl = vol
+        self._line_known = known
         if steps <= 0:
             return 0
         num = steps * NL_PER_ML + self._vrem
         nl = num // spm
         self._vrem = num - nl * spm
+        self._nl_in += nl
+        self._settle()
         return self._line.push(nl, conc, d is not None and d[4])
 
     def _note_conc(self, conc):
         cs = self._concs
         if not cs or cs[-1][1] != conc:
-            cs.append([self.pump.pump_ms(), conc])
+            cs.append([self.pump.pump_ms(), conc, self._nl_in, -1])
             if len(cs) > 8:
                 cs.pop(0)
 
-    def _recent_top(self, conc):
+    def _settle(self):
+        # a change's drug has all left any line (at most 1 mL) once 1 mL more has gone in
         now = self.pump.pump_ms()
-        m = conc
-        for i, r in enumerate(self._concs):
-            nxt = self._concs[i + 1][0] if i + 1 < len(self._concs) else now
-            if now - nxt <= DAY_MS and r[1] > m:
-                m = r[1]
-        return m
+        for r in self._concs:
+            if r[3] < 0 and self._nl_in - r[2] >= UNKNOWN_LINE_NL:
+                r[3] = now
+
+    def _refilled_line(self, vol):
+        """A line of `vol` nL holding the last `vol` nL pushed in, as recorded; what lies beyond the
+        oldest record counts at the strongest drug recorded."""
+        cs = self._concs
+        ps = []
+        need = vol
+        end = self._nl_in
+        top = 0
+        for r in cs:
+            top = r[1] if r[1] > top else top
+        for i in range(len(cs) - 1, -1, -1):
+            if not need:
+                break
+            take = end - cs[i][2]
+            take = take if take < need else need
+            if take > 0:
+                ps.insert(0, [take, cs[i][1]])
+                need -= take
+            end = cs[i][2]
+        if need:
+            ps.insert(0, [need, top])
+        ln = Line(0, 0)
+        ln.volume = vol
+        ln.parcels = ps if vol else []
+        return ln
+
+    def _revalue(self, old, new):
+        """fg that left the tip beyond what was counted, now that the line is known to hold `new`
+        nL, not `old`: each recent change of drug reached the tip that much later (or sooner),
+        and the volume between went out at the drug on the other side of it. Counted as having
+        left now (the window holds it for another day: on the side of counting more)."""
+        now = self.pump.pump_ms()
+        cs = self._concs
+        fg = 0
+        for i in range(1, len(cs)):
+            r = cs[i]
+            if r[3] >= 0 and now - r[3] > DAY_MS:
+                continue  # all of it out, and more than a day ago
+            p = self._nl_in - r[2]
+            a = (p if p < new else new) - (p if p < old else old)
+            dc = cs[i - 1][1] - r[1] if a > 0 else r[1] - cs[i - 1][1]
+            if dc > 0:
+                fg += (a if a > 0 else -a) * dc
+        if fg:
+            self.pump.event("line_revalued", old_nl=old, new_nl=new, ng=(fg + FG_PER_NG - 1) // FG_PER_NG)
+        return fg
 
     def _observe(self, now, F, per, q=-1):
         # one more point of the curve: it extends the open segment while every point since its
@@ -347,8 +396,14 @@ class Governor:
         fg = self._take(n, d)
         self.F += fg
         self._seen = src
-        q = (fg // n if fg == (fg // n) * n else 0) if n > 0 else -1
-        self._observe(now, self.F, self.step_fg(d) if d is not None else 0, q)
+        if self._extra:
+            # drug found to have left unseen: counted as a step up in the curve now
+            self.F += self._extra
+            self._extra = 0
+            self._jump(now)
+        else:
+            q = (fg // n if fg == (fg // n) * n else 0) if n > 0 else -1
+            self._observe(now, self.F, self.step_fg(d) if d is not None else 0, q)
         room = self.room_steps(d)
         eng = pump.engine
         if self._armed is not None and eng.allow_end() != self._armed:
@@ -441,6 +496,8 @@ class Governor:
             "capped": 1 if self.capped else 0,
             "assumed": [list(r) for r in self._assumed],
             "concs": [list(r) for r in self._concs],
+            "nlin": self._nl_in,
+            "known": 1 if self._line_known else 0,
         }
 
     def restore(self, d):
@@ -465,7 +522,10 @@ class Governor:
             self._line.parcels = [list(p) for p in ln[1]]
         self.capped = bool(d["capped"])
         self._assumed = [list(r) for r in d.get("assumed", [])]
-        self._concs = [list(r) for r in d.get("concs", [])]
+        self._nl_in = d.get("nlin", 0)
+        self._line_known = bool(d.get("known", 0))
+        # a record from before the volumes were kept: each change taken as all out long ago
+        self._concs = [(list(r) + [self._nl_in - UNKNOWN_LINE_NL, r[0]])[:4] for r in d.get("concs", [])]
         self._restored = True
 
     def after_restore(self, pump, info):
