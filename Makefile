@@ -8,6 +8,7 @@ REQS := requirements.txt requirements-stubs-rp2.txt requirements-stubs-esp32.txt
 JOBS ?= auto
 PORT ?=
 SIM_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: all sim test unit lint bench deploy board-test clean venv firmware
 
@@ -42,7 +43,7 @@ lint: $(STAMP)
 	$(BIN)/pyright -p pyrightconfig.host.json
 
 bench: $(STAMP)
-	$(BIN)/python -m tools.bench
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
 deploy: $(STAMP)
 	@test -n "$(PORT)" || { echo "usage: make deploy PORT=/dev/ttyACM0|socket://HOST:PORT"; exit 2; }

@@ -75,3 +75,27 @@ def test_table_prints_nested_figures_and_unavailable():
     text = bench.table(res)
     assert "a.b" in text and "1.235" in text and "a.c.d" in text
     assert "x" in text and "unavailable" in text and "ERROR boom" in text
+
+
+def test_only_merges_one_area_into_an_earlier_run_and_stamps_it():
+    from tools import bench
+
+    old = {
+        "when": "2026-01-01T00:00:00Z",
+        "quick": False,
+        "figures": {"tick": {"us": 1}, "governor": {"error": "x"}},
+        "errors": {"sim_speed": "boom"},
+    }
+    new = {"when": "2026-02-02T00:00:00Z", "quick": False, "figures": {"governor": {"worst_ratio": 0.9}}}
+    new["errors"] = {}
+    new["measured"] = {"governor": new["when"]}
+    got = bench.merge(old, new)
+    assert got["figures"] == {"tick": {"us": 1}, "governor": {"worst_ratio": 0.9}}
+    assert got["measured"] == {"tick": "2026-01-01T00:00:00Z", "governor": "2026-02-02T00:00:00Z"}
+    assert got["errors"] == {"sim_speed": "boom"}
+    try:
+        bench.merge(dict(old, quick=True), new)
+    except SystemExit as e:
+        assert "whole bench" in str(e)
+    else:
+        raise AssertionError("a quick run merged into a full one")

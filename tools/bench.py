@@ -201,7 +201,10 @@ def _takes_quick(fn):
         return False
 
 
-def run(quick=False, areas=OTHERS):
+OWN = ("tick", "sim_speed", "memory", "code_bytes")
+
+
+def run(quick=False, areas=OTHERS, only=None):
     results = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "quick": quick,
@@ -212,16 +215,40 @@ def run(quick=False, areas=OTHERS):
     }
     own = (("tick", tick_figures), ("sim_speed", sim_speed), ("memory", memory), ("code_bytes", code_bytes))
     for name, fn in own:
+        if only is not None and name not in only:
+            continue
         t0 = time.perf_counter()
         try:
             results["figures"][name] = fn(quick)
         except Exception as e:
             results["errors"][name] = "%s: %s" % (type(e).__name__, e)
         _progress(name, time.perf_counter() - t0)
+    if only is not None:
+        areas = tuple(a for a in areas if a[0] in only)
     got, missing = others(quick, areas)
     results["figures"].update(got)
     results["unavailable"] = missing
+    results["measured"] = {name: results["when"] for name in results["figures"]}
     return results
+
+
+def merge(old, new):
+    """`new` (some areas, `--only`) laid over an earlier full run: each figure keeps the time it
+    was measured at, in `measured`."""
+    if old.get("quick") != new["quick"]:
+        raise SystemExit(
+            "bench: --only over a %s run: run the whole bench" % ("quick" if old.get("quick") else "full")
+        )
+    out = dict(old)
+    out["figures"] = dict(old.get("figures", {}), **new["figures"])
+    when = {n: old.get("when") for n in old.get("figures", {})}
+    when.update(old.get("measured", {}))
+    when.update(new["measured"])
+    out["measured"] = when
+    errs = {k: v for k, v in old.get("errors", {}).items() if k not in new["figures"]}
+    errs.update(new["errors"])
+    out["errors"] = errs
+    return out
 
 
 def _progress(name, s):
@@ -260,8 +287,19 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="tiny run (structure only, not figures)")
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results.json"))
     p.add_argument("--only-own", action="store_true", help="skip the other areas' measure()")
+    names = OWN + tuple(a[0] for a in OTHERS)
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=names,
+        metavar="AREA",
+        help="measure only this area (repeatable) and merge it into the --out file: %s" % ", ".join(names),
+    )
     args = p.parse_args(argv)
-    results = run(quick=args.quick, areas=() if args.only_own else OTHERS)
+    results = run(quick=args.quick, areas=() if args.only_own else OTHERS, only=args.only)
+    if args.only and os.path.exists(args.out):
+        with open(args.out) as f:
+            results = merge(json.load(f), results)
     print(table(results))
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
