@@ -255,3 +255,34 @@ def test_the_console_loop_stops_feeding_when_the_dose_loop_dies():
     # fed while the last ticks were fresh, then never again: 10 s with no tick
     assert 1 <= b.feeds <= 12, b.feeds
     assert k.alarm("DOSE_LOOP") is not None
+
+
+class _Still:
+    def stalled(self):
+        return False
+
+
+def test_a_start_after_a_long_stop_owes_no_steps_from_before_it():
+    # the simulator samples every 30 s while a pump is suspended (a DOSE_CAP hold); at 3 mL/day
+    # (60,000 steps/day) the first sample after the resume saw 30 s of the rate due and none made
+    from firmware.dose import RUNNING, STOPPED
+    from firmware.safety.checks import Stall
+
+    st = Stall()
+    tpd = 86400000
+    assert st.check(_Still(), STOPPED, 0, tpd, 30000, 0) is None
+    assert st.check(_Still(), RUNNING, 60000, tpd, 30000, 0) is None
+    # running throughout, with nothing made: that is a stall
+    assert "no step" in st.check(_Still(), RUNNING, 60000, tpd, 30000, 0)
+
+
+def test_steps_the_governor_held_are_not_a_stall():
+    from firmware.dose import RUNNING
+    from firmware.safety.checks import Stall
+
+    st = Stall()
+    tpd = 86400000
+    st.check(_Still(), RUNNING, 60000, tpd, 1000, 1, held=0)
+    for i in range(1, 5):
+        assert st.check(_Still(), RUNNING, 60000, tpd, 30000, 0, held=i) is None
+    assert "no step" in st.check(_Still(), RUNNING, 60000, tpd, 30000, 0, held=4)

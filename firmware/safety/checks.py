@@ -20,20 +20,28 @@ class Stall:
     def __init__(self):
         self._diag = 0
         self._expect = 0  # steps due since the last forward step, x ticks per day
+        self._mode = STOPPED  # the engine's mode at the last sample
+        self._held = None  # the engine's held-step count at the last sample
 
     def reset(self):
         self._diag = 0
         self._expect = 0
 
-    def check(self, stepper, mode, rate, ticks_per_day, dt_ticks, fwd_made):
+    def check(self, stepper, mode, rate, ticks_per_day, dt_ticks, fwd_made, held=0):
         if mode != STOPPED and stepper.stalled():
             self._diag += 1
             if self._diag >= 2:  # two samples: not one noise spike on the line
                 return "driver DIAG: motor stalled"
         else:
             self._diag = 0
+        # steps the dose governor held back were the engine's choice, not a motor that does not
+        # turn; and an interval that began stopped owed nothing before the start
+        kept = self._held is not None and held != self._held
+        self._held = held
+        was = self._mode
+        self._mode = mode
         if mode == RUNNING and rate > 0:
-            if fwd_made:
+            if fwd_made or kept or was != RUNNING:
                 self._expect = 0
             else:
                 self._expect += rate * dt_ticks

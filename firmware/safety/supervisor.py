@@ -139,7 +139,9 @@ class Supervisor:
         faults = self.sensors.sample(dt, running, refill=pump.state == "refill")
         self._health(pump, faults)
         # stall
-        why = self.stall.check(pump.board.stepper, mode, eng.rate(), eng.ticks_per_day, dticks, dfwd)
+        why = self.stall.check(
+            pump.board.stepper, mode, eng.rate(), eng.ticks_per_day, dticks, dfwd, eng.held()
+        )
         if why is not None and al.get("STALL") is None:
             al.raise_alarm("STALL", why)
         self._relieve(pump)  # the back-off after an occlusion, a chunk a sample (none: returns)
