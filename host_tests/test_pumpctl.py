@@ -190,12 +190,15 @@ def test_state_only_with_the_simulator(capsys):
     assert rc == 1 and err.startswith("E_SYNTAX")
 
 
-def test_own_parsers_get_everything_after_the_command():
-    assert cli.split_own(["--state", "d", "trumpet", "--pump", "--png", "x.png"]) == (
-        ["--state", "d", "trumpet"],
-        ["--pump", "--png", "x.png"],
-    )
-    assert cli.split_own(["--port", "sim", "status", "--json"]) == (["--port", "sim", "status", "--json"], [])
+def test_connection_options_go_before_or_after_the_command():
+    p = cli.parser()
+    before = p.parse_args(["--state", "d", "--pin", "1", "trumpet", "--pump", "--png", "x.png"])
+    after = p.parse_args(["trumpet", "--pump", "--state", "d", "--pin", "1", "--png", "x.png"])
+    assert (before.state, before.pin, before.png) == (after.state, after.pin, after.png) == ("d", "1", "x.png")
+    a = p.parse_args(["deploy", "--port", "/dev/ttyACM0", "--no-reset"])
+    assert a.port == "/dev/ttyACM0" and a.no_reset
+    # given on both sides, the one after the command is the one used
+    assert p.parse_args(["--port", "sim", "status", "--port", "socket://h:1"]).port == "socket://h:1"
 
 
 def test_refill_confirms_or_cancels_leaving_the_pump_running(capsys):
@@ -209,7 +212,7 @@ def test_refill_confirms_or_cancels_leaving_the_pump_running(capsys):
     # (what is withdrawn matches the pump's figure: a discrepancy would be asked about first)
     same = str(before["reservoir_ml"])
     rc, out, err = run(
-        capsys, "--state", state, "refill", "--withdrawn", same, "--add", "40", "--pin", "1234", "--yes"
+        capsys, "--state", state, "refill", "--withdrawn", same + "mL", "--add", "40mL", "--pin", "1234", "--yes"
     )
     assert rc == 1 and err.startswith("E_RANGE")
     after = status(capsys, state)
@@ -217,7 +220,7 @@ def test_refill_confirms_or_cancels_leaving_the_pump_running(capsys):
     # empty what is there, add 15 mL: the reservoir holds what was left over plus 15
     left = before["reservoir_ml"]
     rc, out, err = run(
-        capsys, "--state", state, "refill", "--withdrawn", str(left), "--add", "15", "--pin", "1234", "--yes"
+        capsys, "--state", state, "refill", "--withdrawn", "%smL" % left, "--add", "15mL", "--pin", "1234", "--yes"
     )
     assert rc == 0, err
     after = status(capsys, state)
@@ -230,7 +233,7 @@ def test_prime_follows_the_bolus_to_its_end(capsys):
     state = os.path.join(d, "pump")
     assert run(capsys, "--state", state, "--pin", "1234", "send", "rx", "drug", "morphine", "10mg/mL")[0] == 0
     assert run(capsys, "--state", state, "--pin", "1234", "send", "rx", "catheter", "0.2")[0] == 0
-    rc, out, err = run(capsys, "--state", state, "prime", "0.2", "--pin", "1234")
+    rc, out, err = run(capsys, "--state", state, "prime", "0.2mL", "--pin", "1234")
     assert rc == 0, err
     assert "primed 0.2 mL (4000 steps)" in out and "priming [####" in err
     st = status(capsys, state)
