@@ -6,6 +6,8 @@ import json
 import os
 import tempfile
 
+import pytest
+
 from tools import plot
 from tools.pumpctl import cli, conn
 
@@ -23,6 +25,12 @@ max_daily = "5mg"
 mode = "continuous"
 daily = "2mg"
 """
+
+
+@pytest.fixture(autouse=True)
+def _simulator(monkeypatch):
+    # a call without --port would use a Pico plugged into the machine running the tests
+    monkeypatch.setenv("PUMPCTL_PORT", "sim")
 
 
 def tmpdir():
@@ -194,7 +202,9 @@ def test_connection_options_go_before_or_after_the_command():
     p = cli.parser()
     before = p.parse_args(["--state", "d", "--pin", "1", "trumpet", "--pump", "--png", "x.png"])
     after = p.parse_args(["trumpet", "--pump", "--state", "d", "--pin", "1", "--png", "x.png"])
-    assert (before.state, before.pin, before.png) == (after.state, after.pin, after.png) == ("d", "1", "x.png")
+    assert (
+        (before.state, before.pin, before.png) == (after.state, after.pin, after.png) == ("d", "1", "x.png")
+    )
     a = p.parse_args(["deploy", "--port", "/dev/ttyACM0", "--no-reset"])
     assert a.port == "/dev/ttyACM0" and a.no_reset
     # given on both sides, the one after the command is the one used
@@ -212,7 +222,17 @@ def test_refill_confirms_or_cancels_leaving_the_pump_running(capsys):
     # (what is withdrawn matches the pump's figure: a discrepancy would be asked about first)
     same = str(before["reservoir_ml"])
     rc, out, err = run(
-        capsys, "--state", state, "refill", "--withdrawn", same + "mL", "--add", "40mL", "--pin", "1234", "--yes"
+        capsys,
+        "--state",
+        state,
+        "refill",
+        "--withdrawn",
+        same + "mL",
+        "--add",
+        "40mL",
+        "--pin",
+        "1234",
+        "--yes",
     )
     assert rc == 1 and err.startswith("E_RANGE")
     after = status(capsys, state)
@@ -220,7 +240,17 @@ def test_refill_confirms_or_cancels_leaving_the_pump_running(capsys):
     # empty what is there, add 15 mL: the reservoir holds what was left over plus 15
     left = before["reservoir_ml"]
     rc, out, err = run(
-        capsys, "--state", state, "refill", "--withdrawn", "%smL" % left, "--add", "15mL", "--pin", "1234", "--yes"
+        capsys,
+        "--state",
+        state,
+        "refill",
+        "--withdrawn",
+        "%smL" % left,
+        "--add",
+        "15mL",
+        "--pin",
+        "1234",
+        "--yes",
     )
     assert rc == 0, err
     after = status(capsys, state)

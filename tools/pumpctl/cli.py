@@ -133,15 +133,15 @@ def parser():
 
 
 def pick_port(args):
-    """--port, else PUMPCTL_PORT, else the simulator with --state, else the one Pico present, else sim."""
+    """--port; the simulator with --state; PUMPCTL_PORT; the one Pico present; else the simulator."""
     from tools.pumpctl import ports
 
     if args.port:
         return args.port
-    if os.environ.get("PUMPCTL_PORT"):
-        return os.environ["PUMPCTL_PORT"]
     if args.state or (args.cmd == "trumpet" and args.csv):  # a balance file needs no pump
         return "sim"
+    if os.environ.get("PUMPCTL_PORT"):
+        return os.environ["PUMPCTL_PORT"]
     picos = ports.picos()
     if len(picos) == 1:
         print("pumpctl: using the Pico on %s (--port to choose another)" % picos[0][0], file=sys.stderr)

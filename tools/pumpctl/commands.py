@@ -268,6 +268,9 @@ def cmd_deploy(args):
         deploy = importlib.import_module("tools.deploy")
     except ImportError:
         raise conn.PumpError("E_UNAVAILABLE", "the deploy tool (tools/deploy.py) is not installed") from None
+    if "://" not in args.port:
+        # a device that is not there or is busy is one line here, before the deploy tool's mpremote
+        conn.SerialLink(args.port, timeout=1.0).close()
     argv = ["--port", args.port]
     if args.no_reset:
         argv.append("--no-reset")
