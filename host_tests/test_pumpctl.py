@@ -4,6 +4,7 @@
 import csv
 import json
 import os
+import re
 import tempfile
 
 import pytest
@@ -63,7 +64,7 @@ def test_program_from_toml_status_log_csv_and_plot(capsys):
     rc, out, err = run(capsys, "--state", state, "program", rx, "--yes", "--pin", "1234", "--start")
     assert rc == 0, err
     # shown back before sending: the firmware's own daily dose and volume for 2 mg at 10 mg/mL
-    assert "daily dose      2.0 mg" in out and "daily volume    0.2 mL" in out
+    assert re.search(r"\* daily dose +- +2 mg\n", out) and re.search(r"\* daily volume +- +0.2 mL\n", out)
     assert "days to empty" in out and "state: running" in out
     st = status(capsys, state)
     assert st["state"] == "running" and st["mode"] == "continuous"

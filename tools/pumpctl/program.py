@@ -1,75 +1,115 @@
-"""`pumpctl program FILE.toml`: check a prescription and program, show it, send it."""
+"""`pumpctl program FILE.toml`: change a pump, running or not, to the prescription and program in a file.
+
+1. The pump's own prescription (`rx`) and state (`status`) are read.
+2. Only what differs is planned (rxdiff.changes): a new rate on the same drug
+   is one `program` line and its `confirm`, which a running pump takes
+   without a stop; a new drug on a delivering pump is refused here.
+3. The plan is checked by the firmware's own code twice: its limit code in
+   this process at the pump's steps per mL, then on a simulated copy of the
+   pump's real state (validate.on_copy), which refuses what the pump would.
+4. Current and new are shown side by side, and the plan is sent only on
+   --yes or a typed yes.
+"""
 
 import sys
 from decimal import Decimal, InvalidOperation
 
-from tools.pumpctl import conn
-from tools.pumpctl.commands import ask, login, show_value
+from tools.pumpctl import conn, rxdiff, rxfile, validate
+from tools.pumpctl.commands import ask, login
 from tools.pumpctl.progress import Bar
 
 
 def run(pump, args):
     from firmware.therapy.units import show
-    from tools.pumpctl import rxfile, validate
 
     try:
         doc = rxfile.read(args.file)
-        lines = rxfile.lines_from(doc)
+        rxfile.lines_from(doc)
         rx, prog = rxfile.check_args(doc)
     except rxfile.RxError as e:
         raise conn.PumpError("E_SYNTAX", str(e)) from None
-    confirm = "program confirm" + (" override" if args.override else "")
     status = pump.call("status")
-    spm = status.get("steps_per_ml") or 20000
+    cur = pump.call("rx")["prescription"]
+    plan = rxdiff.changes(doc, cur, status.get("state"))
+    spm = status.get("steps_per_ml") or cur.get("steps_per_ml") or 20000
+    same_drug = cur.get("drug") == rx["drug"]
+    for k in ("max_daily", "max_bolus"):  # limits the file leaves out stay the pump's own
+        lim = cur.get("limits") or {}
+        if k not in rx and same_drug and lim.get(k) is not None and lim.get(k) != lim.get("hard_" + k):
+            rx[k] = rxdiff.plain(lim[k]) + cur["dose_unit"]
     print("checking %s with the firmware's own limits..." % args.file, file=sys.stderr)
-    summary = validate.limits(rx, prog, spm)
-    if summary["warnings"] and not args.override:
+    limits = validate.limits(rx, prog, spm)
+    if limits["warnings"] and not args.override:
         raise conn.PumpError(
-            "E_CONFIRM", "above a soft limit: %s; --override to confirm" % "; ".join(summary["warnings"])
+            "E_CONFIRM", "above a soft limit: %s; --override to confirm" % "; ".join(limits["warnings"])
         )
-    pending = validate.dry_run(lines + [confirm])[-2]
-    unit = summary["dose_unit"]
-    daily_ml = Decimal(summary["daily_nl"]) / 1000000
-    print("prescription and program from %s:" % args.file)
-    for line in lines:
-        print("  " + line)
-    print("daily dose      %s" % show(summary["daily_dose_ng"], unit))
-    print("daily volume    %s mL (at %d steps/mL)" % (daily_ml.normalize(), spm))
-    if summary["rounding_ng"]:
-        print("step rounding   %s a day" % show(summary["rounding_ng"], unit))
-    print(
-        "days to empty   %s"
-        % days_to_empty(status, {"daily_ml": daily_ml, "days_to_empty": pending.get("days_to_empty")})
-    )
-    for w in summary["warnings"]:
+    program_line = next((x for x in plan if x.startswith("program ")), None)
+    confirm = ("program confirm" + (" override" if args.override else "")) if program_line else None
+    print("checking the changes on a copy of the pump's state...", file=sys.stderr)
+    _replies, after = validate.on_copy(rxdiff.current_lines(cur), status.get("state"), plan, confirm)
+    now = rxdiff.summary(cur, status)
+    new = rxdiff.summary(after, {"days_to_empty": None})
+    new["days to empty"] = days_to_empty(status, after)
+    if now.get("drug") != "none":
+        now["days to empty"] = days_to_empty(status, cur)
+    print("%s against the pump (%s):" % (args.file, status.get("state")))
+    print(rxdiff.table(now, new))
+    if limits["rounding_ng"]:
+        print("step rounding   %s a day" % show(limits["rounding_ng"], limits["dose_unit"]))
+    for w in limits["warnings"]:
         print("warning         %s" % w)
-    if not ask("send and confirm this program?", args):
+    if not plan:
+        print("nothing to send: the pump already has this prescription and program")
+        return _start(pump, args, status.get("state"))
+    print("to send:")
+    for line in plan + ([confirm] if confirm else []):
+        print("  " + line)
+    if not ask("send this to the pump?", args):
         print("nothing sent")
         return 1
     login(pump, args)
-    bar = Bar(len(lines) + 1, "sending")
-    for i, line in enumerate(lines):
-        pump.call(line)
-        bar.update(i + 1)
-    done = pump.call(confirm)
+    bar = Bar(len(plan) + 1, "sending")
+    sent = 0
+    try:
+        for line in plan:
+            pump.call(line)
+            sent += 1
+            bar.update(sent)
+        done = pump.call(confirm) if confirm else None
+    except conn.PumpError as e:
+        if program_line and program_line in plan[:sent]:
+            pump.call("program cancel", check=False)  # a proposal is not left pending
+        raise conn.PumpError(
+            e.code, "%s (after %d of %d lines; the pump refused the next)" % (e.msg, sent, len(plan))
+        ) from None
     bar.finish()
-    print("confirmed: mode %s, %s mL/day" % (done.get("mode"), show_value(done.get("rate_ml_day"))))
-    if args.start:
-        print("state: %s" % pump.call("start").get("state"))
-    elif done.get("state") == "stopped":
+    if done is not None:
+        print(
+            "confirmed: mode %s, %s mL/day" % (done.get("mode"), rxdiff.plain(done.get("rate_ml_day") or 0))
+        )
+    return _start(pump, args, pump.call("status").get("state"))
+
+
+def _start(pump, args, state):
+    if args.start and state == "stopped":
+        state = pump.call("start").get("state")
+    if args.start or state != "stopped":
+        print("state: %s" % state)
+    else:
         print("the pump is stopped: it delivers after 'pumpctl send start' (or program --start)")
     return 0
 
 
-def days_to_empty(status, pending):
-    """Days to the pump's own reservoir reading at the new daily volume; the firmware's figure if unknown."""
+def days_to_empty(status, rx):
+    """Days to the pump's own reservoir reading at a prescription's daily volume, to the 1 mL residual."""
+    known = status.get("reservoir_ml") is not None
     try:
-        res = Decimal(str(status.get("reservoir_ml")))
-        daily = Decimal(str(pending.get("daily_ml")))
+        res = Decimal(str(status.get("reservoir_ml") if known else rx.get("reservoir_capacity_ml")))
+        daily = Decimal(str(rx.get("daily_ml")))
     except (InvalidOperation, TypeError):
-        return show_value(pending.get("days_to_empty")) + " (the firmware's figure for a full reservoir)"
+        return "-"
     if daily <= 0:
         return "-"
     residual = Decimal(1)  # SPEC 5: days to empty count to the 1 mL residual by default
     days = ((res - residual) / daily).quantize(Decimal("0.1"))
-    return "%s (reservoir now %s mL, to the 1 mL residual)" % (days, res)
+    return "%s (%s mL %s)" % (days, rxdiff.plain(res), "in the reservoir" if known else "if full")
