@@ -63,9 +63,11 @@ class SerialLink(_Link):
         self.url = url
         # a device is opened exclusively (a lock): a second program on the same shell would
         # interleave its lines with ours; "busy" says so instead
-        extra = {} if "://" in url else {"exclusive": True}
         try:
-            self._s = serial.serial_for_url(url, baudrate=baud, timeout=0.2, **extra)
+            if "://" in url:
+                self._s = serial.serial_for_url(url, baudrate=baud, timeout=0.2)
+            else:
+                self._s = serial.serial_for_url(url, baudrate=baud, timeout=0.2, exclusive=True)
         except (serial.SerialException, ValueError, OSError) as e:
             raise PumpError(
                 "E_PORT", "cannot open %s: %s; %s" % (url, ports.reason(e), ports.summary())

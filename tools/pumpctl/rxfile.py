@@ -78,7 +78,7 @@ def check_keys(doc):
         hint = "did you mean '%s'?" % near[0] if near else "one of " + ", ".join(MODE_KEYS)
         raise RxError("program.mode: unknown mode '%s' (%s)" % (mode, hint))
     for table, keys in TABLES.items():
-        valid = keys + (MODE_KEYS.get(mode, ()) if table == "program" else ())
+        valid = keys + (MODE_KEYS.get(mode, ()) if table == "program" and isinstance(mode, str) else ())
         for key in doc.get(table) or {}:
             if key in valid:
                 continue
