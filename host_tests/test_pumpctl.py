@@ -4,7 +4,10 @@
 import csv
 import json
 import os
+import re
 import tempfile
+
+import pytest
 
 from tools import plot
 from tools.pumpctl import cli, conn
@@ -23,6 +26,12 @@ max_daily = "5mg"
 mode = "continuous"
 daily = "2mg"
 """
+
+
+@pytest.fixture(autouse=True)
+def _simulator(monkeypatch):
+    # a call without --port would use a Pico plugged into the machine running the tests
+    monkeypatch.setenv("PUMPCTL_PORT", "sim")
 
 
 def tmpdir():
@@ -55,7 +64,7 @@ def test_program_from_toml_status_log_csv_and_plot(capsys):
     rc, out, err = run(capsys, "--state", state, "program", rx, "--yes", "--pin", "1234", "--start")
     assert rc == 0, err
     # shown back before sending: the firmware's own daily dose and volume for 2 mg at 10 mg/mL
-    assert "daily dose      2.0 mg" in out and "daily volume    0.2 mL" in out
+    assert re.search(r"\* daily dose +- +2 mg\n", out) and re.search(r"\* daily volume +- +0.2 mL\n", out)
     assert "days to empty" in out and "state: running" in out
     st = status(capsys, state)
     assert st["state"] == "running" and st["mode"] == "continuous"
@@ -190,12 +199,17 @@ def test_state_only_with_the_simulator(capsys):
     assert rc == 1 and err.startswith("E_SYNTAX")
 
 
-def test_own_parsers_get_everything_after_the_command():
-    assert cli.split_own(["--state", "d", "trumpet", "--pump", "--png", "x.png"]) == (
-        ["--state", "d", "trumpet"],
-        ["--pump", "--png", "x.png"],
+def test_connection_options_go_before_or_after_the_command():
+    p = cli.parser()
+    before = p.parse_args(["--state", "d", "--pin", "1", "trumpet", "--pump", "--png", "x.png"])
+    after = p.parse_args(["trumpet", "--pump", "--state", "d", "--pin", "1", "--png", "x.png"])
+    assert (
+        (before.state, before.pin, before.png) == (after.state, after.pin, after.png) == ("d", "1", "x.png")
     )
-    assert cli.split_own(["--port", "sim", "status", "--json"]) == (["--port", "sim", "status", "--json"], [])
+    a = p.parse_args(["deploy", "--port", "/dev/ttyACM0", "--no-reset"])
+    assert a.port == "/dev/ttyACM0" and a.no_reset
+    # given on both sides, the one after the command is the one used
+    assert p.parse_args(["--port", "sim", "status", "--port", "socket://h:1"]).port == "socket://h:1"
 
 
 def test_refill_confirms_or_cancels_leaving_the_pump_running(capsys):
@@ -209,7 +223,17 @@ def test_refill_confirms_or_cancels_leaving_the_pump_running(capsys):
     # (what is withdrawn matches the pump's figure: a discrepancy would be asked about first)
     same = str(before["reservoir_ml"])
     rc, out, err = run(
-        capsys, "--state", state, "refill", "--withdrawn", same, "--add", "40", "--pin", "1234", "--yes"
+        capsys,
+        "--state",
+        state,
+        "refill",
+        "--withdrawn",
+        same + "mL",
+        "--add",
+        "40mL",
+        "--pin",
+        "1234",
+        "--yes",
     )
     assert rc == 1 and err.startswith("E_RANGE")
     after = status(capsys, state)
@@ -217,7 +241,17 @@ def test_refill_confirms_or_cancels_leaving_the_pump_running(capsys):
     # empty what is there, add 15 mL: the reservoir holds what was left over plus 15
     left = before["reservoir_ml"]
     rc, out, err = run(
-        capsys, "--state", state, "refill", "--withdrawn", str(left), "--add", "15", "--pin", "1234", "--yes"
+        capsys,
+        "--state",
+        state,
+        "refill",
+        "--withdrawn",
+        "%smL" % left,
+        "--add",
+        "15mL",
+        "--pin",
+        "1234",
+        "--yes",
     )
     assert rc == 0, err
     after = status(capsys, state)
@@ -230,7 +264,7 @@ def test_prime_follows_the_bolus_to_its_end(capsys):
     state = os.path.join(d, "pump")
     assert run(capsys, "--state", state, "--pin", "1234", "send", "rx", "drug", "morphine", "10mg/mL")[0] == 0
     assert run(capsys, "--state", state, "--pin", "1234", "send", "rx", "catheter", "0.2")[0] == 0
-    rc, out, err = run(capsys, "--state", state, "prime", "0.2", "--pin", "1234")
+    rc, out, err = run(capsys, "--state", state, "prime", "0.2mL", "--pin", "1234")
     assert rc == 0, err
     assert "primed 0.2 mL (4000 steps)" in out and "priming [####" in err
     st = status(capsys, state)

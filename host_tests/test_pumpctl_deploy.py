@@ -30,7 +30,7 @@ def test_deploy_failure_is_a_nonzero_exit(capsys):
     saved = sys.modules.get("tools.deploy")
     sys.modules["tools.deploy"] = fake
     try:
-        rc = cli.main(["--port", "/dev/ttyACM0", "deploy"])
+        rc = cli.main(["--port", "socket://127.0.0.1:2217", "deploy"])
     finally:
         if saved is None:
             del sys.modules["tools.deploy"]

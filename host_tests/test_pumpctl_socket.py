@@ -60,7 +60,7 @@ class Bridge:
 
 def test_status_over_a_socket_url(capsys):
     b = Bridge(banner=b"MicroPython v1.28.0\r\npump> garbage\r\n")
-    rc = cli.main(["--port", b.url(), "--timeout", "30", "status", "--json"])
+    rc = cli.main(["--port", b.url(), "--timeout", "30s", "status", "--json"])
     out, err = capsys.readouterr()
     assert rc == 0, err
     d = json.loads(out)
@@ -69,6 +69,6 @@ def test_status_over_a_socket_url(capsys):
 
 def test_pump_error_over_a_socket_url(capsys):
     b = Bridge()
-    rc = cli.main(["--port", b.url(), "--timeout", "30", "send", "rx", "drug", "morphine", "10mg/mL"])
+    rc = cli.main(["--port", b.url(), "--timeout", "30s", "send", "rx", "drug", "morphine", "10mg/mL"])
     out, err = capsys.readouterr()
     assert rc == 1 and err.startswith("E_AUTH: ")

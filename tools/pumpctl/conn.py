@@ -9,6 +9,7 @@ import os
 import subprocess
 import time
 
+from tools.pumpctl import ports
 from tools.sim import launch
 
 PROMPT = b"pump> "
@@ -59,14 +60,31 @@ class SerialLink(_Link):
         super().__init__(timeout)
         import serial
 
-        self._s = serial.serial_for_url(url, baudrate=baud, timeout=0.2)
+        self.url = url
+        # a device is opened exclusively (a lock): a second program on the same shell would
+        # interleave its lines with ours; "busy" says so instead
+        try:
+            if "://" in url:
+                self._s = serial.serial_for_url(url, baudrate=baud, timeout=0.2)
+            else:
+                self._s = serial.serial_for_url(url, baudrate=baud, timeout=0.2, exclusive=True)
+        except (serial.SerialException, ValueError, OSError) as e:
+            raise PumpError(
+                "E_PORT", "cannot open %s: %s; %s" % (url, ports.reason(e), ports.summary())
+            ) from None
 
     def _write(self, data):
-        self._s.write(data)
-        self._s.flush()
+        try:
+            self._s.write(data)
+            self._s.flush()
+        except OSError as e:  # serial.SerialException is an OSError
+            raise PumpError("E_LINK", "lost %s while writing: %s" % (self.url, ports.reason(e))) from None
 
     def _read(self):
-        return self._s.read(self._s.in_waiting or 1)
+        try:
+            return self._s.read(self._s.in_waiting or 1)
+        except OSError as e:
+            raise PumpError("E_LINK", "lost %s while reading: %s" % (self.url, ports.reason(e))) from None
 
     def start(self):
         """Line up with the shell whatever came before: a boot banner, a half-typed line, old prompts.
@@ -106,22 +124,30 @@ class SimLink(_Link):
             state = os.path.abspath(state)
             os.makedirs(state, exist_ok=True)
             args += ["--state", state]
-        self._p = subprocess.Popen(
-            launch.command(args),
-            env=launch.env(),
-            cwd=launch.ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            bufsize=0,
-        )
+        try:
+            self._p = subprocess.Popen(
+                launch.command(args),
+                env=launch.env(),
+                cwd=launch.ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                bufsize=0,
+            )
+        except OSError as e:
+            raise PumpError(
+                "E_SIM", "cannot start the simulator (%s): %s; run make venv" % (e.filename, e.strerror)
+            ) from None
 
     def pid(self):
         return self._p.pid
 
     def _write(self, data):
         assert self._p.stdin is not None
-        self._p.stdin.write(data)
-        self._p.stdin.flush()
+        try:
+            self._p.stdin.write(data)
+            self._p.stdin.flush()
+        except BrokenPipeError:
+            raise PumpError("E_LINK", "the simulator has ended") from None
 
     def _read(self):
         assert self._p.stdout is not None

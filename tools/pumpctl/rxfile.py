@@ -29,6 +29,8 @@ decimal that reads as it.
     max = 4
 """
 
+import difflib
+
 try:
     import tomllib
 except ImportError:  # Python 3.10
@@ -37,6 +39,56 @@ except ImportError:  # Python 3.10
 
 class RxError(Exception):
     """The file itself is wrong (before anything reaches the firmware's checks)."""
+
+
+TABLES = {
+    "prescription": ("drug", "concentration", "catheter_ml", "patient"),
+    "limits": ("max_daily", "max_bolus"),
+    "program": ("mode",),
+    "ptm": ("dose", "lockout", "max"),
+}
+MODE_KEYS = {
+    "continuous": ("daily",),
+    "flex": ("steps",),
+    "periodic": ("boluses", "basal"),
+    "trial-single": ("dose",),
+    "trial-multi": ("dose", "every", "count"),
+    "trial-continuous": ("daily", "days"),
+}
+
+
+def _unknown(key, where, valid):
+    """An RxError naming the key and, if one is close, the valid key it was probably meant to be."""
+    near = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    hint = "did you mean '%s'?" % near[0] if near else "expected one of: " + ", ".join(valid)
+    return RxError("unknown %s '%s%s' (%s)" % ("key" if where else "table", where, key, hint))
+
+
+def check_keys(doc):
+    """Every table and key known: a misspelled one (`patiant`, `dayly`) is refused, not ignored."""
+    for table in doc:
+        if table not in TABLES:
+            raise _unknown(table, "", tuple(TABLES))
+        if not isinstance(doc[table], dict):
+            raise RxError("'%s' must be a table: [%s]" % (table, table))
+    prog = doc.get("program") or {}
+    mode = prog.get("mode")
+    if isinstance(mode, str) and mode not in MODE_KEYS:
+        near = difflib.get_close_matches(mode, tuple(MODE_KEYS), n=1, cutoff=0.6)
+        hint = "did you mean '%s'?" % near[0] if near else "one of " + ", ".join(MODE_KEYS)
+        raise RxError("program.mode: unknown mode '%s' (%s)" % (mode, hint))
+    for table, keys in TABLES.items():
+        valid = keys + (MODE_KEYS.get(mode, ()) if table == "program" and isinstance(mode, str) else ())
+        for key in doc.get(table) or {}:
+            if key in valid:
+                continue
+            others = [m for m, ks in MODE_KEYS.items() if key in ks]
+            if table == "program" and others and mode in MODE_KEYS:
+                raise RxError(
+                    "program.%s is not a setting of mode %s (it takes %s; %s is for %s)"
+                    % (key, mode, ", ".join(MODE_KEYS[mode]), key, ", ".join(others))
+                )
+            raise _unknown(key, table + ".", valid)
 
 
 def _text(v, where):
@@ -92,10 +144,7 @@ def program_line(p):
 
 def lines_from(doc):
     """The shell lines, in order, that set the prescription and propose the program (no confirm)."""
-    known = {"prescription", "limits", "program", "ptm"}
-    extra = sorted(set(doc) - known)
-    if extra:
-        raise RxError("unknown table '%s' (expected %s)" % (extra[0], ", ".join(sorted(known))))
+    check_keys(doc)
     rx = doc.get("prescription")
     if not isinstance(rx, dict):
         raise RxError("missing [prescription] table")

@@ -40,3 +40,39 @@ def limits(rx, program, spm):
         return validate(rx, program, spm=spm)
     except FirmwareError as e:
         raise conn.PumpError(e.code, e.msg) from None
+
+
+def on_copy(current, state, lines, confirm=None):
+    """The pump's real state rebuilt on a fresh simulated pump, then `lines` (and `confirm`) tried there.
+
+    `current` are the lines that rebuild the prescription and program the
+    pump reports (rxdiff.current_lines); a delivering pump is started, so a
+    line the real pump would refuse while running is refused here too.
+    Returns (replies to `lines`, the copy's `rx` prescription afterwards);
+    raises conn.PumpError with the copy's code and message.
+    """
+    pump = conn.connect("sim")
+    try:
+        pump.call("login clinician " + FACTORY_PIN)
+        rebuild = list(current)
+        if any(line.startswith("program ") for line in current):
+            rebuild.append("program confirm override")  # it was confirmed once, as it stands
+            if state in ("running", "suspended", "alarm"):
+                rebuild.append("start")
+        for line in rebuild:
+            try:
+                pump.call(line)
+            except conn.PumpError as e:
+                raise conn.PumpError(
+                    "E_CHECK",
+                    "cannot rebuild the pump's state to check the file: %s (in '%s')" % (e.msg, line),
+                ) from None
+        replies = []
+        for line in lines + ([confirm] if confirm else []):
+            try:
+                replies.append(pump.call(line))
+            except conn.PumpError as e:
+                raise conn.PumpError(e.code, "%s (in '%s')" % (e.msg, line)) from None
+        return replies, pump.call("rx")["prescription"]
+    finally:
+        pump.close()
