@@ -249,7 +249,8 @@ class Reservoir:
         r = self._open()
         if r["added"] is None:
             raise PumpError(E_STATE, "nothing added yet; refill add ML first")
-        new = self._base_nl(r) + r["added"]
+        left = self._base_nl(r)
+        new = left + r["added"]
         self.refill = None
         self.set_fill(new, "refill", added_nl=r["added"], withdrawn_nl=r["withdrawn"], bridge=bridge)
         for code in ("RESERVOIR_EMPTY", "RESERVOIR_LOW", "RESERVOIR_MISMATCH"):
@@ -260,7 +261,7 @@ class Reservoir:
         t = p.therapy
         f = getattr(t, "refilled", None)
         if f is not None:
-            f()
+            f(left, r["added"], (conc[0] if isinstance(conc, tuple) else conc) if conc is not None else None)
         if conc is not None and t is not None and _changed(t, conc):
             if not bridge:
                 p.event("bridge_cancelled", why="nobridge")

@@ -66,6 +66,37 @@ class Line:
                 ps.append([v, conc])
         return out
 
+    def smear(self, nl, conc):
+        """Up to `nl` more may have gone through unseen (a reset's interval): each point of the
+        line may hold what lay up to `nl` behind it (`conc` beyond the pump end): each parcel
+        counts at the strongest of those."""
+        if not self.volume or nl <= 0:
+            return
+        segs = []
+        d = 0
+        for p in self.parcels:
+            segs.append((d, d + p[0], p[1]))
+            d += p[0]
+        segs.append((d, d + nl, conc))
+        cuts = [0, self.volume]
+        for a, b, _c in segs:
+            for x in (a - nl, a, b - nl, b):
+                if 0 < x < self.volume and x not in cuts:
+                    cuts.append(x)
+        cuts.sort()
+        ps = []
+        for i in range(len(cuts) - 1):
+            y0, y1 = cuts[i], cuts[i + 1]
+            m = 0
+            for a, b, c in segs:
+                if a < y1 + nl and b > y0 and c > m:
+                    m = c
+            if ps and ps[-1][1] == m:
+                ps[-1][0] += y1 - y0
+            else:
+                ps.append([y1 - y0, m])
+        self.parcels = ps
+
     def top(self, conc):
         m = conc
         for p in self.parcels:
@@ -99,7 +130,9 @@ class Governor:
         self._qseg = -1  # the open segment's grid: -1 no step yet, 0 mixed
         self._assumed = []  # [pump_ms, fg] counted after a reset, not known to have gone out
         # the reservoir's drug from a point on (the last few): [pump_ms, ng/mL, nL pushed in
-        # before it, pump_ms by which 1 mL more had gone in (-1: not yet)]
+        # before it, pump_ms by which 1 mL more had gone in (-1: not yet), the line volume its
+        # arrival at the tip was first counted at (-1: unknown, counted at the stronger), fg a
+        # corrected volume has added for it since]
         self._concs = []
         self._nl_in = 0  # nL pushed into the line, cumulative
         self._line_known = False  # the line's volume was typed, not the unknown 1 mL
@@ -159,8 +192,8 @@ class Governor:
         if self._line is None:
             self._line = Line(vol, conc)
         elif vol != self._line_nl:
-            if known and self._line_known:
-                self._extra += self._revalue(self._line_nl, vol)
+            if known:
+                self._extra += self._revalue(vol)
             self._line = self._refilled_line(vol)
         self._line_nl = vol
         self._line_known = known
@@ -175,9 +208,23 @@ class Governor:
 
     def _note_conc(self, conc):
         cs = self._concs
+        if cs and cs[-1][2] == self._nl_in:
+            # nothing went in under the last record: that drug never entered the line (a typo put
+            # right, a drug set before anything moved); the new one takes its place
+            if cs[-1][1] != conc:
+                cs[-1][1] = conc
+                if len(cs) > 1 and cs[-2][1] == conc:
+                    cs.pop()
+            return
         if not cs or cs[-1][1] != conc:
-            cs.append([self.pump.pump_ms(), conc, self._nl_in, -1])
+            basis = self._line_nl if self._line_known else -1
+            cs.append([self.pump.pump_ms(), conc, self._nl_in, -1, basis, 0])
             if len(cs) > 8:
+                # the oldest two become one, at the stronger drug: still counted, never less
+                a, b = cs[0], cs[1]
+                b[1] = a[1] if a[1] > b[1] else b[1]
+                b[2] = a[2]
+                b[5] += a[5]
                 cs.pop(0)
 
     def _settle(self):
@@ -213,25 +260,33 @@ class Governor:
         ln.parcels = ps if vol else []
         return ln
 
-    def _revalue(self, old, new):
+    def _revalue(self, new):
         """fg that left the tip beyond what was counted, now that the line is known to hold `new`
-        nL, not `old`: each recent change of drug reached the tip that much later (or sooner),
-        and the volume between went out at the drug on the other side of it. Counted as having
-        left now (the window holds it for another day: on the side of counting more)."""
+        nL: each recent change of drug reached the tip that much later (or sooner) than the
+        volume it was counted at, and the volume between went out at the drug on the other side
+        of it. What an earlier correction already added for a change is not added again (a
+        volume typed back and forth counts once). Counted as having left now (the window holds
+        it for another day: on the side of counting more)."""
         now = self.pump.pump_ms()
         cs = self._concs
         fg = 0
         for i in range(1, len(cs)):
             r = cs[i]
+            old = r[4]
+            if old < 0:
+                r[4] = new  # counted at the stronger until now; from here on at this volume
+                continue
             if r[3] >= 0 and now - r[3] > DAY_MS:
                 continue  # all of it out, and more than a day ago
             p = self._nl_in - r[2]
             a = (p if p < new else new) - (p if p < old else old)
             dc = cs[i - 1][1] - r[1] if a > 0 else r[1] - cs[i - 1][1]
-            if dc > 0:
-                fg += (a if a > 0 else -a) * dc
+            want = (a if a > 0 else -a) * dc if dc > 0 else 0
+            if want > r[5]:
+                fg += want - r[5]
+                r[5] = want
         if fg:
-            self.pump.event("line_revalued", old_nl=old, new_nl=new, ng=(fg + FG_PER_NG - 1) // FG_PER_NG)
+            self.pump.event("line_revalued", new_nl=new, ng=(fg + FG_PER_NG - 1) // FG_PER_NG)
         return fg
 
     def _observe(self, now, F, per, q=-1):
@@ -475,6 +530,10 @@ class Governor:
         """Count `steps` that may have gone out unseen (a reset's worst case) as delivered now."""
         if steps > 0:
             fg = steps * self.step_fg()
+            d = self._drug()
+            if self._line is not None and d is not None:
+                spm = self.pump.steps_per_ml
+                self._line.smear((steps * NL_PER_ML + spm - 1) // spm, d[0])
             self.F += fg
             self._assumed.append([self.pump.pump_ms(), fg])
             self._jump(self.pump.pump_ms())
@@ -525,7 +584,10 @@ class Governor:
         self._nl_in = d.get("nlin", 0)
         self._line_known = bool(d.get("known", 0))
         # a record from before the volumes were kept: each change taken as all out long ago
-        self._concs = [(list(r) + [self._nl_in - UNKNOWN_LINE_NL, r[0]])[:4] for r in d.get("concs", [])]
+        self._concs = [
+            (list(r) + [self._nl_in - UNKNOWN_LINE_NL, r[0], -1, 0][len(r) - 2 :])[:6]
+            for r in d.get("concs", [])
+        ]
         self._restored = True
 
     def after_restore(self, pump, info):

@@ -456,11 +456,21 @@ class Therapy:
     def check_calibration(self, spm, confirm):
         return _boluses().check_calibration(self, spm, confirm)
 
-    def refilled(self):
-        """A refill was confirmed: priming may fill the line again, and the reservoir holds what
-        the refill said (the governor still values what is in the line by what went in)."""
+    def refilled(self, left_nl=0, added_nl=0, conc=None):
+        """A refill was confirmed: priming may fill the line again. The reservoir holds what the
+        refill added (`conc`, None: the same drug) and what the withdrawal left (`left_nl`) of
+        the drug before it, or of a cancelled refill's: where that was stronger, the mixture is
+        what the governor values from here (the line still by what went in)."""
         self.primed_nl = 0
-        self.suspect_conc = 0
+        old = self.conc if self.conc > self.suspect_conc else self.suspect_conc
+        new = conc if conc is not None else self.conc
+        mix = 0
+        n = left_nl + added_nl
+        if left_nl > 0 and old > new:
+            mix = (left_nl * old + added_nl * new + n - 1) // n
+        self.suspect_conc = mix if mix > new else 0
+        if self.suspect_conc:
+            self.pump.event("refill_mixed", left_nl=left_nl, conc=self.suspect_conc)
 
     def stage_conc(self, conc):
         """`refill add` took a drug of `conc`: until a refill is confirmed, it may be in there."""
