@@ -85,6 +85,7 @@ class DoseEngine:
         self._ticks_us = clock.ticks_us
         self.tick_hz = tick_hz
         self.ticks_per_day = tick_hz * 86400
+        self.stops = 0
         self._d = self.ticks_per_day
         self._limit = int_limit
         # every value below 2**30 (the last tick's time is kept modulo 2**30),
@@ -214,6 +215,7 @@ class DoseEngine:
         s[_OWED] = 0
         s[_BACKOFF] = 0
         self._stepper.disable()
+        self.stops += 1  # a step budget running across this was cut short, not spent
 
     def back_off(self, steps):
         """Stop forward delivery at once and run `steps` steps in reverse."""

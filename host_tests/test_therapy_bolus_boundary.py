@@ -31,3 +31,22 @@ def test_bolus_across_a_basal_fall_still_ends_on_time():
     basal = 28000 * 300000 // DAY_MS + 2000 * 900000 // DAY_MS
     got = k.steps() - s0
     assert abs(got - (basal + 1000)) <= 3, (got, basal + 1000)
+
+
+def test_a_bolus_cut_by_a_stop_and_start_between_passes_is_logged_cancelled_not_done():
+    # `refill begin` ... `refill confirm` (or `stop`, `start`) typed before the main loop ran again:
+    # the engine's budget was reset by the stop, and the next pass took it for spent, logging
+    # `bolus_done` with the whole bolus while none of it had gone out
+    k = TKit()
+    k.ok("program continuous 3mg")
+    k.ok("program confirm")
+    k.ok("start")
+    k.run(60000)
+    k.ok("bolus 0.5mg over=15m")
+    s0 = k.steps()
+    k.ok("stop")
+    k.ok("start")
+    k.run(20 * 60000)
+    names = [e["event"] for e in k.ok("log 20")["entries"]]
+    assert "bolus_cancelled" in names and "bolus_done" not in names, names
+    assert k.steps() - s0 <= 6000 * 20 // 1440 + 1  # the basal only

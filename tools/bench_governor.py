@@ -104,13 +104,14 @@ def year(days=365):
         if day % 7 == 0 and day:
             k.ok("program continuous %dmg" % mg)
             k.ok("program confirm")
-        if day % 7 == 3:
-            d = k.ok("bolus 0.5mg over=15m")
-            expected += d["steps"]
         if day % 30 == 29:
+            # before the day's bolus: a refill stops the pump, and a bolus in flight is cancelled
             refill(k, tip, "18")
             if k.ok("status")["state"] != "running":
                 k.ok("start")
+        if day % 7 == 3:
+            d = k.ok("bolus 0.5mg over=15m")
+            expected += d["steps"]
         if day % 45 == 44:
             tip.power_cut(0)
             cuts += 1

@@ -82,6 +82,7 @@ class Therapy:
         # with a concentration, then cancel or a cut): the governor values steps at it too
         self.suspect_conc = 0
         self.kind = ""  # what the engine's step budget is running now
+        self._stops = 0  # the engine's stop count when the budget began
         self.kind_info = {}
         self._bridge = None  # type: Any  # (old rate, steps, old ng/mL) waiting for the pump to run
         self._saved_bridge = None  # type: Any  # the bridge the last record had, for after a reset
@@ -377,6 +378,7 @@ class Therapy:
         # the motor takes it up: a cut during the log's write then finds no step of it made
         self.pump.event(kind, steps=steps, rate=rate, budget=True)
         self.pump.engine.set_rate(rate, steps=steps, then=then)
+        self._stops = self.pump.engine.stops
 
     def _cancel_budget(self, why):
         if self.kind in ("prime", "calibrate") and self.excluded:
@@ -503,6 +505,10 @@ class Therapy:
                 self._cancel_budget("stop")
         elif self.kind and pump.state != RUNNING:
             self._cancel_budget(pump.state)
+        elif self.kind and pump.engine.stops != self._stops:
+            # stopped and started again between two passes (a refill begun and confirmed, a stop
+            # and a start): the budget was cut, not spent
+            self._cancel_budget("stopped")
         if self._budget_done():
             self._finish_budget()
         if self.prog is None or pump.state not in (RUNNING, SUSPENDED):
