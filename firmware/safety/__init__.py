@@ -8,6 +8,7 @@ the independent step check, alarm annunciation and the supervisor that feeds the
 def attach(pump):
     from firmware.reservoir import Reservoir
     from firmware.safety import stepcheck
+    from firmware.safety.restarts import Restarts
     from firmware.safety.supervisor import Supervisor
 
     pump.safety = Supervisor(pump)
@@ -15,6 +16,8 @@ def attach(pump):
     stepcheck.attach(pump)  # the STEP pin's own count against the engine's (docs/safety.md)
     pump.reservoir = Reservoir(pump)
     pump.services.append(pump.reservoir)
+    pump.restarts = Restarts(pump)  # restarts into an unresolved occlusion (issue 16)
+    pump.services.append(pump.restarts)
     t = pump.trend
     if t is not None:  # the trend log records pressure (0.1 kPa) and reservoir (uL)
         t.pressure_fn = _pressure_kpa10
