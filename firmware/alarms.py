@@ -26,6 +26,9 @@ TABLE = {
     # docs/safety.md: an amendment of SPEC 7 (the STEP pin's count disagrees with the engine's)
     "STEP_MISMATCH": (HIGH, True),
     "RESERVOIR_MISMATCH": (HIGH, False),
+    # docs/safety.md (issue 16): hours of delivery with the pressure sensor faulty, so no
+    # occlusion can be detected; delivery goes on (withdrawal is the greater risk)
+    "OCCLUSION_UNPROTECTED": (HIGH, False),
     "SENSOR_FAULT": (MEDIUM, False),
     "RESERVOIR_LOW": (MEDIUM, False),
     "BATTERY_LOW": (MEDIUM, False),

@@ -10,9 +10,11 @@ def attach(pump):
     from firmware.safety import stepcheck
     from firmware.safety.restarts import Restarts
     from firmware.safety.supervisor import Supervisor
+    from firmware.safety.unguarded import Unguarded
 
     pump.safety = Supervisor(pump)
     pump.services.append(pump.safety)
+    pump.services.append(Unguarded(pump))  # after the supervisor: it reads the health just sampled
     stepcheck.attach(pump)  # the STEP pin's own count against the engine's (docs/safety.md)
     pump.reservoir = Reservoir(pump)
     pump.services.append(pump.reservoir)
