@@ -32,6 +32,8 @@ TABLE = {
     "SENSOR_FAULT": (MEDIUM, False),
     "RESERVOIR_LOW": (MEDIUM, False),
     "BATTERY_LOW": (MEDIUM, False),
+    # docs/safety.md (issue 16): the battery line at a rail (or frozen): named, not SENSOR_FAULT
+    "BATTERY_FAULT": (MEDIUM, False),
     "UNEXPECTED_RESET": (MEDIUM, False),
     "CLOCK": (MEDIUM, False),
     "STOPPED": (MEDIUM, False),
