@@ -22,7 +22,7 @@ RESTORED_MS = 600000
 class Unguarded:
     def __init__(self, pump):
         self._pump = pump
-        self._last = pump.now_ms()
+        self._last = pump.safety.last_sample_ms
         self.lost_ms = 0  # delivery time without protection, since it was last restored for long
         self.back_ms = 0
         self.lost_at = None  # wall clock (Unix s) when the present loss began, None: protected
@@ -36,7 +36,9 @@ class Unguarded:
         return "no pressure sensor" if s is None else "pressure " + s.health
 
     def service(self, pump):
-        now = pump.now_ms()
+        now = pump.safety.last_sample_ms
+        if now == self._last:
+            return  # judged once a sample: every pass would cost the simulator's speed target
         dt = now - self._last
         self._last = now
         if self.protected(pump):
