@@ -14,6 +14,9 @@ name = "esp32"
 TICK_HZ = 1000
 DEFAULT_STEPS_PER_ML = 20000
 HAS_BATTERY = True
+BATTERY_MAH = 2500  # one 18650 Li-ion cell
+LOAD_IDLE_MA = 50  # the board running MicroPython, radio off
+LOAD_MOTOR_MA = 250  # the stepper driver enabled (holding current at the cell)
 SAMPLE_MS = 250
 
 PIN_STEP = 25
@@ -79,6 +82,11 @@ class Board:
     int_limit = (1 << 30) - 1
     default_steps_per_ml = DEFAULT_STEPS_PER_ML
     has_battery = HAS_BATTERY
+    # the battery block's estimate (firmware/safety/power.py): no current sensor, so stated
+    # figures; measure them on the rig
+    battery_mah = BATTERY_MAH
+    load_idle_ma = LOAD_IDLE_MA
+    load_motor_ma = LOAD_MOTOR_MA
     sample_ms = SAMPLE_MS
     vref_mv = 3300
 

@@ -26,9 +26,14 @@ TABLE = {
     # docs/safety.md: an amendment of SPEC 7 (the STEP pin's count disagrees with the engine's)
     "STEP_MISMATCH": (HIGH, True),
     "RESERVOIR_MISMATCH": (HIGH, False),
+    # docs/safety.md (issue 16): hours of delivery with the pressure sensor faulty, so no
+    # occlusion can be detected; delivery goes on (withdrawal is the greater risk)
+    "OCCLUSION_UNPROTECTED": (HIGH, False),
     "SENSOR_FAULT": (MEDIUM, False),
     "RESERVOIR_LOW": (MEDIUM, False),
     "BATTERY_LOW": (MEDIUM, False),
+    # docs/safety.md (issue 16): the battery line at a rail (or frozen): named, not SENSOR_FAULT
+    "BATTERY_FAULT": (MEDIUM, False),
     "UNEXPECTED_RESET": (MEDIUM, False),
     "CLOCK": (MEDIUM, False),
     "STOPPED": (MEDIUM, False),

@@ -84,7 +84,9 @@ def cmd_status(sh, words):
 
 
 def cmd_start(sh, words):
-    no_args(words)
+    override = words == ["override"]
+    if not override:
+        no_args(words)
     p = sh.pump
     if p.state == RUNNING:
         return {"state": p.state}
@@ -98,7 +100,11 @@ def cmd_start(sh, words):
     if p.state == ALARM and p.alarms.stopping_unacked():
         # SPEC 7: a stopping alarm resumes by `start` only once acknowledged
         raise PumpError(E_STATE, "acknowledge the alarm first: ack [ID]")
+    r = p.restarts
+    note = r.admit(p, override) if r is not None else None
     p.start()
+    if r is not None and note is not None:
+        r.started(p, note)
     return {"state": p.state}
 
 
@@ -126,6 +132,11 @@ def register(sh):
     sh.add("json", ANY, cmd_json, "json on|off", "one JSON object per reply")
     sh.add("status", ANY, cmd_status, "status", "state, rate, delivered, reservoir, alarms, clock")
     sh.add(
-        "start", CLINICIAN, cmd_start, "start", "start the confirmed program or resume after an acked alarm"
+        "start",
+        CLINICIAN,
+        cmd_start,
+        "start [override]",
+        "start the confirmed program or resume after an acked alarm (override: a third restart"
+        " into an occlusion within the hour)",
     )
     sh.add("stop", ANY, cmd_stop, "stop", "stop delivery at once (never locked)")

@@ -21,8 +21,10 @@ MINUTE_MS = 60000
 CAPACITY = 1500  # 25 h of minutes: a full 24 h always on the plot
 NO_PRESSURE = -32768  # 'h' sentinel: no reading
 NO_RESERVOIR = 65535  # 'H' sentinel: no reading
-# bit i of the alarm mask is CODES[i]; fixed order, so a plot decodes it the same way
-CODES = tuple(sorted(TABLE))
+# bit i of the alarm mask is CODES[i]; fixed order, so a plot decodes it the same way. Codes
+# added after the 17 of TRD2 go last, so a history saved before keeps its bits
+LATER = ("OCCLUSION_UNPROTECTED", "BATTERY_FAULT", "SELFTEST")
+CODES = tuple(sorted(c for c in TABLE if c not in LATER)) + tuple(c for c in LATER if c in TABLE)
 FIELDS = ("minute", "steps", "kpa10", "reservoir_ul", "alarms")
 FILE = "trend.bin"
 _MAGIC = b"TRD2"

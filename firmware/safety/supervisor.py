@@ -137,7 +137,7 @@ class Supervisor:
         # sensors and their health
         running = pump.state == "running"
         faults = self.sensors.sample(dt, running, refill=pump.state == "refill")
-        self._health(pump, faults)
+        self._health(pump, pump.power.on_sample(pump, faults) if pump.power is not None else faults)
         # stall
         why = self.stall.check(
             pump.board.stepper, mode, eng.rate(), eng.ticks_per_day, dticks, dfwd, eng.held()
