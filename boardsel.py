@@ -11,7 +11,7 @@ and the board stays in safe mode saying why. `image` is the checked SHA-256
 
 Safe mode (application skipped, REPL free, no watchdog) also comes from the
 pin, from the flag file `/data/safe_mode`, or from the boot-loop counter after
-repeated boots without a stable run (firmware/recovery.py); remove the flag
+repeated boots without a stable run (firmware/persist/recovery.py); remove the flag
 with `mpremote rm :data/safe_mode` to run the application again.
 `import boardsel; boardsel.safe_mode` at the REPL says why it was skipped
 (the printed line is gone on USB before a host connects).
@@ -186,8 +186,8 @@ def main():
 
 def _run():
     mod = board_module()
-    from firmware import recovery
-    from firmware.flashfs import Fs
+    from firmware.persist import recovery
+    from firmware.persist.flashfs import Fs
 
     fs = Fs(DATA_DIR)
     if _safe(recovery.safe_mode_reason(fs, pin_low=mod.safe_mode_requested())):

@@ -4,10 +4,11 @@
 simulator uses it too, so the firmware it runs is the firmware a board runs.
 """
 
-from firmware import cmd_core, console, persist, safety, therapy
-from firmware.auth import Auth
+from firmware import persist, safety, therapy
 from firmware.pump import Pump
-from firmware.shell import Shell
+from firmware.shell import cmd_core, console
+from firmware.shell.auth import Auth
+from firmware.shell.shell import Shell
 from firmware.trend import attach as attach_trend
 
 PROMPT = console.PROMPT
@@ -17,31 +18,31 @@ PROMPT = console.PROMPT
 SESSION_CMDS = ("login", "logout", "passwd")
 SAFETY_CMDS = ("alarms", "ack", "silence", "sensors", "selftest", "refill")
 THERAPY_CMDS = ("rx", "program", "bolus", "ptm", "prime", "calibrate")
-# fault injection, only with this flag file in the data directory (firmware/cmd_testhook.py)
+# fault injection, only with this flag file in the data directory (firmware/shell/cmd_testhook.py)
 TESTHOOK_FLAG = "testhooks"
 TESTHOOK_CMDS = ("testhook",)
 
 
 def _session_cmds(shell):
-    from firmware import cmd_session
+    from firmware.shell import cmd_session
 
     cmd_session.register(shell)
 
 
 def _safety_cmds(shell):
-    from firmware import cmd_safety
+    from firmware.shell import cmd_safety
 
     cmd_safety.register(shell)
 
 
 def _therapy_cmds(shell):
-    from firmware import cmd_therapy
+    from firmware.shell import cmd_therapy
 
     cmd_therapy.register(shell)
 
 
 def _testhook_cmds(shell):
-    from firmware import cmd_testhook
+    from firmware.shell import cmd_testhook
 
     cmd_testhook.register(shell)
 

@@ -11,9 +11,9 @@ except ImportError:
     pass
 
 from firmware import isotime
-from firmware.alarms import Alarms
 from firmware.dose import DoseEngine
 from firmware.ledger import Ledger
+from firmware.safety.alarms import Alarms
 from firmware.safety.governor import Governor
 from firmware.uptime import Uptime
 

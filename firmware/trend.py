@@ -15,7 +15,7 @@ service `reservoir_fn(pump)` -> uL or None; until then they read as unknown.
 import struct
 from array import array
 
-from firmware.alarms import TABLE
+from firmware.safety.alarms import TABLE
 
 MINUTE_MS = 60000
 CAPACITY = 1500  # 25 h of minutes: a full 24 h always on the plot
@@ -172,6 +172,6 @@ TREND_CMDS = ("trend",)
 
 
 def _trend_cmds(shell):
-    from firmware import cmd_trend
+    from firmware.shell import cmd_trend
 
     cmd_trend.register(shell)

@@ -10,7 +10,7 @@ from faultfs import FaultFs, PowerCut
 
 from firmware import isotime
 from firmware.dose import wrap_delta
-from firmware.recovery import worst_case_steps
+from firmware.persist.recovery import worst_case_steps
 from tools.sim.simrun import Simulator
 
 START = isotime.parse("2026-01-01T00:00:00")

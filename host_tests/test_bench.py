@@ -41,7 +41,7 @@ def test_quick_bench_writes_every_figure_it_prints():
         at = m["at_twice_min_heap"]
         assert 0 < at["lowest_free_live"] <= at["heap_total"] and at["trend_bytes"] > 0
     cb = figs["code_bytes"]
-    assert set(cb["largest"]) == {"firmware.dose", "firmware.trend", "firmware.cmd_trend"}
+    assert set(cb["largest"]) == {"firmware.dose", "firmware.trend", "firmware.shell.cmd_trend"}
     assert cb["total"] == sum(cb["largest"].values()) and all(v > 0 for v in cb["largest"].values())
     assert res["unavailable"] == []
 

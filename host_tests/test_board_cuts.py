@@ -1,7 +1,7 @@
 # cpython-only: host tooling for the emulated Pico (tools/board_cuts.py), no board needed
 """The aimed power-cut sweep's own arithmetic: where a cut landed, the offsets, the loss bound."""
 
-from firmware import checkpoint, recovery
+from firmware.persist import checkpoint, recovery
 from tools import board_cuts
 
 

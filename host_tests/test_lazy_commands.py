@@ -14,15 +14,16 @@ from shellkit import Kit
 from boards import sim as simboard
 from firmware import app
 from firmware.errors import E_AUTH, E_INTERNAL, E_UNKNOWN, PumpError
-from firmware.shell import ANY, CLINICIAN, Shell
+from firmware.shell import ANY, CLINICIAN
+from firmware.shell.shell import Shell
 
 # the modules the boot must not import (each costs the Pico tens of ms)
 LAZY_MODULES = (
-    "firmware.cmd_therapy",
-    "firmware.cmd_safety",
-    "firmware.cmd_session",
-    "firmware.cmd_log",
-    "firmware.cmd_trend",
+    "firmware.shell.cmd_therapy",
+    "firmware.shell.cmd_safety",
+    "firmware.shell.cmd_session",
+    "firmware.shell.cmd_log",
+    "firmware.shell.cmd_trend",
     "firmware.therapy.boluses",
     "firmware.therapy.limits",  # until a drug is set or restored
     "firmware.therapy.druglib",
@@ -88,7 +89,7 @@ def test_the_boot_imports_no_lazy_module():
         loaded = [m for m in LAZY_MODULES if _imported(m)]
         assert loaded == [], loaded
         assert "DEFAULT_PIN" in sh.handle(b"alarms")
-        assert _imported("firmware.cmd_safety")
+        assert _imported("firmware.shell.cmd_safety")
         pump = sh = None
     finally:
         _forget(LAZY_MODULES)

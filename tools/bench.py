@@ -131,7 +131,7 @@ def code_bytes(quick):
     """Heap each firmware module takes once imported (its code and module-level data), largest first."""
     mods = firmware_modules()
     if quick:
-        mods = [m for m in mods if m in ("firmware.dose", "firmware.trend", "firmware.cmd_trend")]
+        mods = [m for m in mods if m in ("firmware.dose", "firmware.trend", "firmware.shell.cmd_trend")]
     alone = {}
     for m in mods:
         try:

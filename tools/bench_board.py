@@ -38,7 +38,7 @@ BOOT_TARGET_US = 1000000
 HEAP_SCRIPT = """
 import gc, micropython
 import boardsel
-from firmware import console
+from firmware.shell import console
 def serve(pump, shell, board, **kw):
     for i in range(3):
         pump.service()
@@ -151,7 +151,7 @@ def heap_after_boot(emu):
 SOAK_SCRIPT = """
 import gc, micropython, time
 import boardsel
-from firmware import console
+from firmware.shell import console
 _serve = console.serve
 def serve(pump, shell, board, **kw):
     svc = pump.service

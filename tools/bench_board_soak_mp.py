@@ -17,7 +17,7 @@ import json
 import sys
 
 from firmware import isotime
-from firmware.flashfs import Fs
+from firmware.persist.flashfs import Fs
 from tools.sim import simrun
 
 SETUP = (

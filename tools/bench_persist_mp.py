@@ -12,7 +12,7 @@ import time
 
 import persistkit
 
-from firmware.flashfs import Fs, MemFs
+from firmware.persist.flashfs import Fs, MemFs
 from tools.sim.statefs import StateFs
 
 

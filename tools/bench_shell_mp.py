@@ -21,7 +21,7 @@ import time
 from boards import sim as simboard
 from firmware import app
 from firmware.dose import WRAP
-from firmware.lines import LineSplitter
+from firmware.shell.lines import LineSplitter
 
 PERIOD_US = 1000
 

@@ -1,7 +1,7 @@
 """Power cuts aimed at the firmware's flash writes, on the emulated Pico (../shared/rp2emu).
 
 A command that changes therapy (`bolus`, `program confirm`) writes a checkpoint
-and log entries before it replies (firmware/persist.py flushes after every
+and log entries before it replies (firmware/persist/__init__.py flushes after every
 command). `aimed_cut` sends the command with the board's clock paused,
 resumes it, lets `offset_us` of emulated time pass and cuts the power. The
 emulator's flash counters, read in the same control-port packet as the cut
@@ -24,8 +24,8 @@ tools/bench_board_cuts.py (`make bench`, a longer one).
 
 import time
 
-from firmware.checkpoint import INTERVAL_MS, SLACK_MS
-from firmware.recovery import BOOT_LIMIT
+from firmware.persist.checkpoint import INTERVAL_MS, SLACK_MS
+from firmware.persist.recovery import BOOT_LIMIT
 from tools import rp2emu
 
 DAY_MS = 86400000
@@ -54,7 +54,7 @@ def steps_day(ml_day, spm):
 
 def loss_bound(rate_steps_day):
     """The documented worst case: one checkpoint interval (plus the loop's slack) at the
-    highest rate the pump could run (firmware/checkpoint.py, firmware/recovery.py)."""
+    highest rate the pump could run (firmware/persist/checkpoint.py, firmware/persist/recovery.py)."""
     return (rate_steps_day * (INTERVAL_MS + SLACK_MS) + DAY_MS - 1) // DAY_MS
 
 
@@ -230,7 +230,7 @@ def reset_boot_counter(emu, con):
     costs ~2 minutes of wall time per 4 cuts on this emulator, this ~15 s.
     """
     con.stop_app()
-    out = repl_line(con, "from firmware import recovery; from firmware.flashfs import Fs")
+    out = repl_line(con, "from firmware import recovery; from firmware.persist.flashfs import Fs")
     out += repl_line(con, "recovery.boot_ok(Fs('/data')); print('boots', recovery.boot_count(Fs('/data')))")
     if "boots 0" not in out:
         raise rp2emu.EmuError("could not reset the boot counter: %r" % out[-400:])

@@ -6,8 +6,8 @@ the independent step check, alarm annunciation and the supervisor that feeds the
 
 
 def attach(pump):
-    from firmware.reservoir import Reservoir
     from firmware.safety import stepcheck
+    from firmware.safety.reservoir import Reservoir
     from firmware.safety.supervisor import Supervisor
 
     pump.safety = Supervisor(pump)

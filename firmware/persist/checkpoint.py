@@ -1,6 +1,6 @@
 """The checkpoint service: dose accounting and pump state saved at a bounded interval.
 
-Three records (firmware/store.py): `acct`, binary and under 100 bytes,
+Three records (firmware/persist/store.py): `acct`, binary and under 100 bytes,
 written at every checkpoint (at most every `interval_ms` of pump time while
 delivering, and at once after any pump event: bolus start and end, program
 change, start, stop, alarm) with the totals and the current 10-minute bin;
@@ -16,7 +16,7 @@ import json
 import struct
 
 from firmware.ledger import NBINS
-from firmware.store import Record
+from firmware.persist.store import Record
 
 ACCT_VERSION = 1
 RX_VERSION = 1

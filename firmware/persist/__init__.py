@@ -4,8 +4,8 @@
 `boot` after all of them, so every service's record is restored.
 """
 
-from firmware import checkpoint, eventlog, recovery
-from firmware.flashfs import MemFs
+from firmware.persist import checkpoint, eventlog, recovery
+from firmware.persist.flashfs import MemFs
 from firmware.shell import ROLE_NAMES
 
 LOG_SEGMENTS = 4
@@ -46,7 +46,7 @@ def attach(pump, shell, fs=None):
 
 
 def _log_cmds(shell):
-    from firmware import cmd_log
+    from firmware.shell import cmd_log
 
     cmd_log.register(shell)
 

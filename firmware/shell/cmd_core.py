@@ -6,7 +6,8 @@ from firmware import isotime
 from firmware.dose import BACKOFF
 from firmware.errors import E_STATE, E_SYNTAX, E_UNKNOWN, PumpError
 from firmware.pump import ALARM, RUNNING, STOPPED, SUSPENDED, VERSION
-from firmware.shell import ANY, CLINICIAN, ROLE_NAMES, no_args, printable
+from firmware.shell import ANY, CLINICIAN, ROLE_NAMES
+from firmware.shell.shell import no_args, printable
 from firmware.volume import steps_to_ml
 
 

@@ -15,7 +15,7 @@ nothing but replies and the prompt.
 import sys
 
 from firmware import ctrlc
-from firmware.lines import LineSplitter
+from firmware.shell.lines import LineSplitter
 
 PROMPT = "pump> "
 POLL_MS = 10  # longest wait for input before the pump is serviced again

@@ -1,14 +1,15 @@
 """Commands: alarms, ack, silence, sensors, selftest, refill."""
 
-from firmware.alarms import DEFAULT_SILENCE_MS, MAX_SILENCE_MS
 from firmware.errors import E_RANGE, E_STATE, E_SYNTAX, PumpError
 from firmware.jsonout import Dec
 from firmware.parse import decimal, duration_s, integer, keyvals
-from firmware.shell import ANY, CLINICIAN, no_args, printable
+from firmware.safety.alarms import DEFAULT_SILENCE_MS, MAX_SILENCE_MS
+from firmware.shell import ANY, CLINICIAN
+from firmware.shell.shell import no_args, printable
 
 
 def _alarm_list(p):
-    from firmware.alarms import _fmt
+    from firmware.safety.alarms import _fmt
 
     return [a.fields(_fmt) for a in p.alarms.items]
 

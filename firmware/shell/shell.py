@@ -9,12 +9,9 @@ Handlers check everything before they change anything.
 
 from firmware import jsonout
 from firmware.errors import E_AUTH, E_INTERNAL, E_SYNTAX, E_TOOLONG, E_UNKNOWN, PumpError
-from firmware.lines import MAX_LINE, TOOLONG, valid_utf8
+from firmware.shell import PATIENT
+from firmware.shell.lines import MAX_LINE, TOOLONG, valid_utf8
 
-PATIENT = 0
-CLINICIAN = 1
-ANY = PATIENT
-ROLE_NAMES = ("patient", "clinician")
 # commands whose refusal is logged (issue 16): each would have changed therapy. The log's `who`
 # says who asked; `rx` alone and `program show` are views, not requests; a line the shell could
 # not read as a request (E_SYNTAX, E_UNKNOWN, E_TOOLONG) asked for no change it could name, and

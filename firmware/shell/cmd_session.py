@@ -1,7 +1,8 @@
 """Session commands: login, logout, passwd (SPEC 9). The PIN is never echoed."""
 
 from firmware.errors import E_SYNTAX, PumpError
-from firmware.shell import ANY, CLINICIAN, ROLE_NAMES, no_args
+from firmware.shell import ANY, CLINICIAN, ROLE_NAMES
+from firmware.shell.shell import no_args
 
 
 def _auth(sh):

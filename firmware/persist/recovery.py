@@ -12,9 +12,9 @@ stays stopped with a MEMORY alarm and the log says why.
 
 import json
 
-from firmware import checkpoint as ck
-from firmware.alarms import Alarm
+from firmware.persist import checkpoint as ck
 from firmware.pump import ALARM, REFILL, RUNNING, STOPPED, SUSPENDED
+from firmware.safety.alarms import Alarm
 
 DAY_MS = 86400000
 BOOT_FILE = "boots"

@@ -6,7 +6,8 @@ done by `pump.therapy` (firmware/therapy/service.py).
 
 from firmware.errors import E_AUTH, E_RANGE, E_SYNTAX, PumpError
 from firmware.parse import duration_s, integer, keyvals
-from firmware.shell import ANY, CLINICIAN, ROLE_NAMES, no_args, printable
+from firmware.shell import ANY, CLINICIAN, ROLE_NAMES
+from firmware.shell.shell import no_args, printable
 from firmware.therapy import limits
 from firmware.therapy.units import parse_amount, parse_mass, parse_volume_nl
 
