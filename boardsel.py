@@ -4,7 +4,7 @@ The application (firmware/, drivers/, boards/) is a ROMFS image in its own
 flash partition (MicroPython mounts it at `/rom`; its .mpy run in place from
 flash, so their bytecode takes no heap). Before any of it is imported,
 `check_image()` (boot.py, every soft reset) hashes the image and compares the
-SHA-256 and length that tools/deploy.py wrote to `/romfs.sha256` after it;
+SHA-256 and length that tools/deploy wrote to `/romfs.sha256` after it;
 a damaged, partial or missing image is unmounted and taken off `sys.path`,
 and the board stays in safe mode saying why. `image` is the checked SHA-256
 (`version` reports it).
@@ -20,7 +20,7 @@ with `mpremote rm :data/safe_mode` to run the application again.
 import sys
 
 ROM = "/rom"
-RECORD = "/romfs.sha256"  # "<hex sha256> <length>", written by tools/deploy.py after the image
+RECORD = "/romfs.sha256"  # "<hex sha256> <length>", written by tools/deploy after the image
 ROMFS_HEADER = b"\xd2\xcd\x31"  # MicroPython's ROMFS magic (extmod/vfs_rom.c)
 
 image = None  # hex SHA-256 of the checked ROMFS image the application runs from

@@ -61,7 +61,7 @@ def test_other_areas_measured_when_present_listed_when_absent_errors_kept():
     sys.modules["bench_fake_ok"] = ok
     sys.modules["bench_fake_bad"] = bad
     try:
-        areas = (("ok", "bench_fake_ok"), ("bad", "bench_fake_bad"), ("absent", "tools.bench_no_such_area"))
+        areas = (("ok", "bench_fake_ok"), ("bad", "bench_fake_bad"), ("absent", "tools.bench.no_such_area"))
         got, missing = bench.others(True, areas)
     finally:
         del sys.modules["bench_fake_ok"], sys.modules["bench_fake_bad"]

@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 
-from tools import plot
+from tools.analysis import plot
 from tools.pumpctl import cli, conn
 
 RX = """

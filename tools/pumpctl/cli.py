@@ -302,7 +302,7 @@ def cmd_log(pump, args):
 
 
 def cmd_plot(pump, args):
-    from tools import plot
+    from tools.analysis import plot
 
     samples, meta = plot.fetch(pump, progress=True)
     summary = plot.draw(samples, meta, args.file)
@@ -318,13 +318,13 @@ def cmd_deploy(args):
     try:
         deploy = importlib.import_module("tools.deploy")
     except ImportError:
-        raise conn.PumpError("E_UNAVAILABLE", "tools/deploy.py is not there yet (issue 9)") from None
+        raise conn.PumpError("E_UNAVAILABLE", "tools/deploy is not there yet (issue 9)") from None
     argv = ["--port", args.port] + list(args.rest)
     return deploy.main(argv)
 
 
 def cmd_trumpet(args):
-    from tools import trumpet
+    from tools.analysis import trumpet
 
     return trumpet.main(args.rest, port=args.port, state=args.state)
 
@@ -371,7 +371,7 @@ def parser():
     )
     s = sub.add_parser("plot", help="delivery, pressure, reservoir over time to PNG")
     s.add_argument("file")
-    s = sub.add_parser("deploy", help="compile and copy the firmware to a board (tools/deploy.py)")
+    s = sub.add_parser("deploy", help="compile and copy the firmware to a board (tools/deploy)")
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s = sub.add_parser(
         "trumpet", help="IEC 60601-2-24 flow accuracy (see pumpctl trumpet -h)", add_help=False

@@ -1,7 +1,7 @@
 """A soak on the emulated Pico (../shared/rp2emu) for `make bench`: the heap over an hour of delivery.
 
-`measure()` is called by tools/bench.py. It starts its own emulator, deploys
-with tools/deploy.py and runs tools/bench_board.soak(): the pump delivering
+`measure()` is called by tools/bench. It starts its own emulator, deploys
+with tools/deploy and runs tools.bench.board.soak(): the pump delivering
 10 mg/day with a clinician bolus every 10 minutes and the patient button every
 15, the free heap and the largest free block sampled (after a collection) once
 a minute of emulated time, and their least-squares slope per hour. A flat or
@@ -13,7 +13,7 @@ The emulator runs a delivering pump at about 0.2x real time, so the hour of
 `BENCH_SOAK_MINUTES=N make bench` runs N (the figure then says how many).
 
 The same schedule also runs on the simulator (`sim_soak`, the unchanged
-firmware on the MicroPython unix port, tools/bench_board_soak_mp.py), where an
+firmware on the MicroPython unix port, tools/bench/board_soak_mp.py), where an
 hour and a day of virtual time take seconds: not the Pico's heap (64-bit
 objects, a 512 KB heap), but the same allocations over time, so a leak shows
 there first. Its variants split the causes: delivery alone is flat; each
@@ -21,7 +21,7 @@ accepted bolus keeps ~76 bytes there while it is in the 24 h cap's window
 (`therapy.boluses`), so the heap falls for a day and is flat after; refused
 boluses (after the reservoir emptied) keep nothing.
 
-    python -m tools.bench_board_soak [MINUTES [PARTIAL.json]]
+    python -m tools.bench.board_soak [MINUTES [PARTIAL.json]]
 """
 
 import json
@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 
-from tools import bench_board
+from tools.bench import board as bench_board
 
 MINUTES = int(os.environ.get("BENCH_SOAK_MINUTES", "60"))
 SIM_HEAP = "512K"  # the firmware and the simulator need 368 KB on the 64-bit port (bench memory)
@@ -42,7 +42,7 @@ def sim_soak(minutes, what="bp", heap=SIM_HEAP):
 
     with tempfile.TemporaryDirectory(prefix="soak_fs_") as fs:
         argv = [launch.micropython_path(), "-X", "heapsize=" + heap]
-        argv += [os.path.join(launch.ROOT, "tools", "bench_board_soak_mp.py"), str(minutes), fs, what]
+        argv += [os.path.join(launch.ROOT, "tools", "bench", "board_soak_mp.py"), str(minutes), fs, what]
         res = subprocess.run(
             argv, env=launch.env(), cwd=launch.ROOT, capture_output=True, text=True, timeout=1800
         )

@@ -2,7 +2,7 @@
 
 A figure is measured here, never asserted in a test. Foundation figures
 (issue 3) and the memory budget (issue 8) are measured here; the other
-areas' figures come from their own `measure()` functions (tools/bench_*.py),
+areas' figures come from their own `measure()` functions (tools/bench/*.py),
 called when the module exists and recorded as unavailable when it does not.
 
     python -m tools.bench [--quick] [--out PATH]
@@ -26,14 +26,14 @@ from tools.sim import launch
 
 ROOT = launch.ROOT
 OTHERS = (
-    ("occlusion", "tools.bench_occlusion"),
-    ("backoff", "tools.bench_backoff"),
-    ("persistence", "tools.bench_persist"),
-    ("shell", "tools.bench_shell"),
-    ("board", "tools.bench_board"),
-    ("board_cuts", "tools.bench_board_cuts"),
-    ("board_soak", "tools.bench_board_soak"),
-    ("governor", "tools.bench_governor"),
+    ("occlusion", "tools.bench.occlusion"),
+    ("backoff", "tools.bench.backoff"),
+    ("persistence", "tools.bench.persist"),
+    ("shell", "tools.bench.shell"),
+    ("board", "tools.bench.board"),
+    ("board_cuts", "tools.bench.board_cuts"),
+    ("board_soak", "tools.bench.board_soak"),
+    ("governor", "tools.bench.governor"),
 )
 SIM_TARGET_S = 26  # SPEC 10: 30 simulated days in at most 26 s
 HEAP_BUDGET = "256K"  # issue 8: the firmware must run in 256 KB on the 64-bit unix port
@@ -41,7 +41,8 @@ HEAP_BUDGET = "256K"  # issue 8: the firmware must run in 256 KB on the 64-bit u
 
 def micropython(script, args, heap="1M", timeout=1800) -> dict[str, Any]:
     res = subprocess.run(
-        [launch.micropython_path(), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", script)] + args,
+        [launch.micropython_path(), "-X", "heapsize=" + heap, os.path.join(ROOT, "tools", "bench", script)]
+        + args,
         env=launch.env(),
         cwd=ROOT,
         capture_output=True,
@@ -59,7 +60,7 @@ def tick_figures(quick):
     out = {}
     # a clinical rate (1 mL/day at 20,000 steps/mL) and the most work a tick can do (a step every tick)
     for name, rate in (("clinical_1ml_day", 20000), ("max_step_every_tick", 86400000)):
-        out[name] = micropython("bench_tick.py", [n, str(rate)])
+        out[name] = micropython("tick_mp.py", [n, str(rate)])
     return out
 
 
@@ -100,7 +101,7 @@ def sim_speed(quick):
 
 def _mem_run(days, heap) -> dict[str, Any]:
     try:
-        return micropython("bench_mem.py", [str(days), "1"], heap=heap)
+        return micropython("mem_mp.py", [str(days), "1"], heap=heap)
     except RuntimeError as e:
         # the firmware did not even boot in this heap
         return {"error": str(e).splitlines()[-1][:300]}
@@ -135,11 +136,11 @@ def code_bytes(quick):
     alone = {}
     for m in mods:
         try:
-            alone[m] = micropython("bench_modmem.py", ["one", m], heap="2M")
+            alone[m] = micropython("modmem_mp.py", ["one", m], heap="2M")
         except RuntimeError:
             alone[m] = None
     order = sorted((m for m in mods if alone[m] is not None), key=lambda m: alone[m])
-    own = micropython("bench_modmem.py", ["each"] + order, heap="2M")
+    own = micropython("modmem_mp.py", ["each"] + order, heap="2M")
     top = sorted(own.items(), key=lambda kv: -kv[1])
     return {
         "total": sum(own.values()),

@@ -258,7 +258,7 @@ def main(argv, port="sim", state=None):
 
 
 def _pump_trace(port, state, rate):
-    from tools import plot
+    from tools.analysis import plot
     from tools.pumpctl import conn
 
     pump = conn.connect(port, state=state)

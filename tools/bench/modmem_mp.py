@@ -1,4 +1,4 @@
-"""Run on the MicroPython unix port by tools/bench.py: heap taken by importing each module.
+"""Run on the MicroPython unix port by tools/bench: heap taken by importing each module.
 
 `bench_modmem.py one MOD` prints the bytes one import takes with its
 dependencies; `bench_modmem.py each MOD...` imports them in that order (the

@@ -1,4 +1,4 @@
-"""Run on the MicroPython unix port by tools/bench_governor.py: the dose governor's cost per
+"""Run on the MicroPython unix port by tools/bench/governor.py: the dose governor's cost per
 main-loop pass.
 
 A pump built as a board builds it (`app.build` on the sim board), morphine 10 mg/mL on a

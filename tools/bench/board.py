@@ -1,7 +1,7 @@
 """Board figures on the emulated Pico (../shared/rp2emu): tick cost, free heap, boot time.
 
-`measure()` is called by tools/bench.py (`make bench`). It starts its own
-emulator, deploys with tools/deploy.py, then:
+`measure()` is called by tools/bench (`make bench`). It starts its own
+emulator, deploys with tools/deploy, then:
 
 - boot time: emulated microseconds from power-on to the first `status` answer,
   with the 1 s target and whether it is met, for a fresh pump and for one with a
@@ -12,7 +12,7 @@ emulator, deploys with tools/deploy.py, then:
   a spare pin (GP22) raised and lowered around each call; the GPIO log gives
   each pulse's width in emulated microseconds. The same wrapper around no
   call gives the probe's own cost, subtracted for the net figure;
-- soak (`soak()`, `python -m tools.bench_board --soak MINUTES`): the pump
+- soak (`soak()`, `python -m tools.bench.board --soak MINUTES`): the pump
   booted as main.py does and delivering (10 mg/day, a clinician bolus every
   10 minutes, the patient button every 15), its console driven from the host;
   once a minute of emulated time the main loop collects and prints the free
@@ -26,7 +26,8 @@ import sys
 import tempfile
 import time
 
-from tools import deploy, rp2emu
+from tools import deploy
+from tools.emu import rp2emu
 
 PROBE_PIN = 22
 PHASE_PIN = 21
@@ -170,7 +171,7 @@ console.serve = serve
 boardsel.main()
 """
 SOAK_BOLUS = "bolus 0.01mg over=1m"  # 0.05 mL: 1,000 steps over a minute on top of the basal
-# the schedule (also tools/bench_board_soak_mp.py's): a bolus at minutes 5, 15, 25...; the button
+# the schedule (also tools/bench/board_soak_mp.py's): a bolus at minutes 5, 15, 25...; the button
 # at 7, 22, 37... (a 1-minute patient bolus, 10 minutes' lockout): never two boluses at once
 
 

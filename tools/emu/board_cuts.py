@@ -19,14 +19,14 @@ The emulator runs each erase or program as one step, so no cut lands inside a
 single one: "erase" is the nearest to a cut mid-erase (sector blank, nothing
 rewritten). `check_restart` then waits for the board to boot and checks what
 SPEC 8 asks of a restart. Used by host_tests/board (a short sweep) and by
-tools/bench_board_cuts.py (`make bench`, a longer one).
+tools/bench/board_cuts.py (`make bench`, a longer one).
 """
 
 import time
 
 from firmware.persist.checkpoint import INTERVAL_MS, SLACK_MS
 from firmware.persist.recovery import BOOT_LIMIT
-from tools import rp2emu
+from tools.emu import rp2emu
 
 DAY_MS = 86400000
 BOLUS = "bolus 0.01mg"  # 0.05 mL at 0.2 mg/mL: 1,000 steps over the default 15 minutes

@@ -12,7 +12,7 @@ whole firmware on the simulator with its main loop stepped every 10 simulated mi
 changes, bolus ends and checkpoints still land exactly): the dose accounting is in closed form,
 so a coarser step only makes the governor's view coarser (more conservative), never the count.
 
-    python -m tools.bench_governor [--quick]
+    python -m tools.bench.governor [--quick]
 """
 
 import json
@@ -22,7 +22,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TESTS = os.path.join(os.path.dirname(HERE), "host_tests")
+TESTS = os.path.join(os.path.dirname(os.path.dirname(HERE)), "host_tests")
 STEP_MS = 600000
 DAY_MIN = 1440
 
@@ -134,7 +134,7 @@ def pass_cost(quick):
     """The governor's own service() per main-loop pass on the micropython unix port (us)."""
     from tools import bench
 
-    return bench.micropython("bench_governor_mp.py", ["200" if quick else "5000"], timeout=600)
+    return bench.micropython("governor_mp.py", ["200" if quick else "5000"], timeout=600)
 
 
 def measure(quick=False):

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 STAGE = os.path.join(ROOT, "build", "deploy")
 PACKAGES = ("firmware", "drivers", "boards")  # into the ROMFS image

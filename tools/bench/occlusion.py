@@ -1,4 +1,4 @@
-"""Occlusion figures on the simulator (issue 6), for `make bench` (tools/bench.py calls measure()).
+"""Occlusion figures on the simulator (issue 6), for `make bench` (tools/bench calls measure()).
 
 Each run is the real firmware on the MicroPython unix port with the sim
 board's physical model, driven by a piped script:

@@ -1,4 +1,4 @@
-"""Run on the MicroPython unix port by tools/bench.py: the firmware's memory budget.
+"""Run on the MicroPython unix port by tools/bench: the firmware's memory budget.
 
 Boots the simulator (the firmware as a board builds it) inside a bounded
 heap (`micropython -X heapsize=...`), then runs a simulated week of

@@ -1,6 +1,6 @@
 """The shell's figure for `make bench`: `status` reply time while the dose loop runs at its maximum rate.
 
-`measure()` runs tools/bench_shell_mp.py on the MicroPython unix port and
+`measure()` runs tools/bench/shell_mp.py on the MicroPython unix port and
 returns its numbers (microseconds; tick counts), asserting nothing. On the
 port a thread stands in for the timer interrupt and the GIL lets it in only
 between bytecodes, so `late_calls`/`max_gap_us` are an upper bound on what a
@@ -23,7 +23,7 @@ def measure(quick=False):
             launch.micropython_path(),
             "-X",
             "heapsize=1M",
-            os.path.join(launch.ROOT, "tools", "bench_shell_mp.py"),
+            os.path.join(launch.ROOT, "tools", "bench", "shell_mp.py"),
             n,
         ],
         env=launch.env(),

@@ -1,4 +1,4 @@
-// Loaded with `node --import` before ../shared/rp2emu/rp2emu.mjs (tools/rp2emu.py does it):
+// Loaded with `node --import` before ../shared/rp2emu/rp2emu.mjs (tools/emu/rp2emu.py does it):
 // two fidelity fixes to its bundled rp2040js, applied to the source as it loads, so the
 // shared file stays as it is. Each patch must match exactly; if one does not (a new
 // emulator build), the emulator refuses to start rather than run unpatched.

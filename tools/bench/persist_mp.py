@@ -1,4 +1,4 @@
-"""Persistence figures on the MicroPython unix port (run by tools/bench_persist.py).
+"""Persistence figures on the MicroPython unix port (run by tools/bench/persist.py).
 
 argv: STATE_DIR BOOTS CHECKPOINTS. Prints one JSON line: the restart time
 (build + restore from a host-directory flash with full records and a full

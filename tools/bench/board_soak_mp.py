@@ -1,4 +1,4 @@
-"""Run on the MicroPython unix port by tools/bench_board_soak.py: the soak on the simulator.
+"""Run on the MicroPython unix port by tools/bench/board_soak.py: the soak on the simulator.
 
 The emulated Pico runs a delivering pump at 0.05-0.2x real time, so its hour
 is hours of wall time; the same firmware on the `sim` board (virtual time)
@@ -9,7 +9,7 @@ collection, then the free heap and the largest block a `bytearray` can take
 (found by bisection, freed at once), printed as a line `S MINUTE FREE
 BLOCK`; at the end one JSON line.
 
-    micropython -X heapsize=512K tools/bench_board_soak_mp.py MINUTES STATE_DIR
+    micropython -X heapsize=512K tools/bench/board_soak_mp.py MINUTES STATE_DIR
 """
 
 import gc
@@ -29,7 +29,7 @@ SETUP = (
     b"ptm set dose=0.01mg lockout=10m max=8 over=1m",
     b"start",
 )
-BOLUS = b"bolus 0.01mg over=1m"  # as the emulated soak (tools/bench_board.py)
+BOLUS = b"bolus 0.01mg over=1m"  # as the emulated soak (tools/bench/board.py)
 
 
 def largest_block():

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HOST_TESTS = os.path.join(ROOT, "host_tests")
 CHECKPOINTS_30_DAYS = 30 * 1440
 
@@ -122,7 +122,7 @@ def mp_figures(boots=20, checkpoints=500):
                 mp,
                 "-X",
                 "heapsize=1M",
-                os.path.join(ROOT, "tools", "bench_persist_mp.py"),
+                os.path.join(ROOT, "tools", "bench", "persist_mp.py"),
                 d,
                 str(boots),
                 str(checkpoints),

@@ -19,12 +19,12 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EMU_DIR = os.path.join(os.path.dirname(ROOT), "shared", "rp2emu")
 EMU_SCRIPT = os.path.join(EMU_DIR, "rp2emu.mjs")
 # loaded before it: pads that read what their pin drives, and PIO that runs at a pin's change,
-# as on the chip (tools/rp2emu_pads.mjs says why; the shared file is left as it is)
-PADS_HOOK = os.path.join(ROOT, "tools", "rp2emu_pads.mjs")
+# as on the chip (tools/emu/rp2emu_pads.mjs says why; the shared file is left as it is)
+PADS_HOOK = os.path.join(ROOT, "tools", "emu", "rp2emu_pads.mjs")
 # the firmware the project deploys to (a ROMFS partition for the application image;
 # micropython/boards/RPI_PICO_ROMFS) and the stock build, which deploy refuses
 FIRMWARE = os.path.join(EMU_DIR, "firmware", "RPI_PICO_ROMFS-v1.28.0.uf2")

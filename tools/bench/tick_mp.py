@@ -1,4 +1,4 @@
-"""Run on the MicroPython unix port by tools/bench.py: the tick handler's cost and allocation.
+"""Run on the MicroPython unix port by tools/bench: the tick handler's cost and allocation.
 
 Prints one JSON line. The handler runs on a virtual clock that moves one tick
 per call (so every call does a tick's full work, a step falling due at the

@@ -1,8 +1,8 @@
 """Power cuts aimed at flash writes on the emulated Pico: the larger sweep for `make bench`.
 
-`measure()` is called by tools/bench.py. It starts its own emulator, deploys
-with tools/deploy.py, programs the pump (morphine, 10 mg/day, running) and
-runs `CUTS` aimed cuts (tools/board_cuts.py), a bolus and a rate change in
+`measure()` is called by tools/bench. It starts its own emulator, deploys
+with tools/deploy, programs the pump (morphine, 10 mg/day, running) and
+runs `CUTS` aimed cuts (tools/emu/board_cuts.py), a bolus and a rate change in
 turn, their offsets spread over each command's write window. It reports how
 many cuts were tried, how many landed after a sector erase or a page program
 (the write unfinished), before the first write or after the reply, how many
@@ -16,7 +16,8 @@ import sys
 import tempfile
 import time
 
-from tools import board_cuts, deploy, rp2emu
+from tools import deploy
+from tools.emu import board_cuts, rp2emu
 
 CUTS = 12  # ~20 s of wall time each on this emulator (a boot is ~2.4 s emulated, ~11 s wall)
 

@@ -1,4 +1,4 @@
-"""Run on the MicroPython unix port by tools/bench_shell.py: `status` reply time under a 1 kHz dose loop.
+"""Run on the MicroPython unix port by tools/bench/shell.py: `status` reply time under a 1 kHz dose loop.
 
 The firmware is built as a board builds it (`app.build` on the sim board),
 its engine switched to the real clock and set to its maximum rate (a step

@@ -1,6 +1,6 @@
 """The occlusion back-off's error over many blockages (issue 6, SPEC 6), for `make bench`.
 
-The whole firmware in the simulator (tools/bench_occlusion.py) takes minutes
+The whole firmware in the simulator (tools/bench/occlusion.py) takes minutes
 per blockage; this runs only the parts that decide the back-off, on CPython:
 the sim model's line (tools/sim/model.py), the pressure channel through the
 firmware's own ADC driver, the firmware's detector sampled at the sim
