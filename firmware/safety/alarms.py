@@ -190,8 +190,12 @@ class Alarms:
         if self._silence_end is not None and pump.now_ms() >= self._silence_end:
             self._end_silence("timeout")
 
+    def listed(self):
+        """Every alarm as the fields `status` and `alarms` answer with (`since` in ISO 8601)."""
+        return [a.fields(_fmt) for a in self.items]
+
     def status(self, pump, d):
-        d["alarms"] = [a.fields(_fmt) for a in self.items]
+        d["alarms"] = self.listed()
 
 
 def _fmt(t):

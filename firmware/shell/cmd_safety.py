@@ -8,16 +8,10 @@ from firmware.shell import ANY, CLINICIAN
 from firmware.shell.shell import no_args, printable
 
 
-def _alarm_list(p):
-    from firmware.safety.alarms import _fmt
-
-    return [a.fields(_fmt) for a in p.alarms.items]
-
-
 def cmd_alarms(sh, words):
     no_args(words)
     p = sh.pump
-    items = _alarm_list(p)
+    items = p.alarms.listed()
     left = p.alarms.silenced_ms()
     lines = []
     for a in items:
@@ -38,7 +32,7 @@ def cmd_ack(sh, words):
         if not [a for a in p.alarms.items if a.id == ident]:
             raise PumpError(E_RANGE, "no alarm with id %d" % ident)
     done = p.alarms.ack(ident)
-    return {"acked": done, "alarms": _alarm_list(p)}
+    return {"acked": done, "alarms": p.alarms.listed()}
 
 
 def cmd_silence(sh, words):
