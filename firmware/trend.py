@@ -155,8 +155,8 @@ class Trend:
         return out
 
 
-def attach(pump, shell):
-    """Wire the trend buffer and its `trend` command (app.build)."""
+def attach(pump):
+    """Wire the trend buffer (app.build); its `trend` command is firmware/shell/cmd_trend.py."""
     # a board short of RAM may hold fewer samples (boards/<board>.py `trend_capacity`)
     cap = getattr(pump.board, "trend_capacity", CAPACITY)
     t = Trend(capacity=cap, fs=getattr(pump.store, "fs", None))
@@ -164,14 +164,4 @@ def attach(pump, shell):
     pump.listeners.append(t.on_event)
     pump.trend = t
     pump.services.append(t)
-    shell.lazy(TREND_CMDS, _trend_cmds)  # imported at first use: not needed to boot
     return t
-
-
-TREND_CMDS = ("trend",)
-
-
-def _trend_cmds(shell):
-    from firmware.shell import cmd_trend
-
-    cmd_trend.register(shell)

@@ -283,8 +283,9 @@ def test_the_testhook_group_registers_exactly_its_names():
 
     k = Hk()
     sh = Shell(k.pump)
-    app._testhook_cmds(sh)
-    assert sorted(sh.commands) == sorted(app.TESTHOOK_CMDS)
+    app.group_loader("cmd_testhook")(sh)
+    hooks = [n for _m, when, names in app.COMMANDS if when == app.TESTHOOK for n in names]
+    assert sorted(sh.commands) == hooks
     assert stepcheck.CODE == "STEP_MISMATCH"
 
 

@@ -1,4 +1,4 @@
-"""Wiring of persistence: the event log, the checkpoint service, their commands, and boot.
+"""Wiring of persistence: the event log, the checkpoint service, and boot.
 
 `attach` is called by app.build before the other services are added;
 `boot` after all of them, so every service's record is restored.
@@ -10,7 +10,6 @@ from firmware.shell import ROLE_NAMES
 
 LOG_SEGMENTS = 4
 LOG_SEGMENT_BYTES = 4096
-LOG_CMDS = ("log", "time")  # imported at first use (Shell.lazy): not needed to boot
 
 
 def attach(pump, shell, fs=None):
@@ -24,9 +23,8 @@ def attach(pump, shell, fs=None):
         segments=getattr(board, "log_segments", LOG_SEGMENTS),
         segment_bytes=getattr(board, "log_segment_bytes", LOG_SEGMENT_BYTES),
     )
-    acting = [False]
     # who acts: the shell's role while a command runs, else the pump itself
-    log.who = lambda: ROLE_NAMES[shell.role] if acting[0] else "pump"
+    log.who = lambda: ROLE_NAMES[shell.role] if shell.acting else "pump"
     # every entry until boot's restore is done (auth's DEFAULT_PIN alarm, the
     # restore's own) reaches flash in one append: each costs the Pico 60-150 ms
     # of the 2 s it has to answer (SPEC 8); recovery.restore releases them
@@ -40,32 +38,10 @@ def attach(pump, shell, fs=None):
     pump.services.append(log)  # its numbering goes into each checkpoint
     if getattr(pump.alarms, "persist_key", None) is None:
         pump.services.append(recovery.AlarmRecords(pump.alarms))
-    shell.lazy(LOG_CMDS, _log_cmds)
-    _flush_after_commands(shell, cp, acting)
-    return cp
-
-
-def _log_cmds(shell):
-    from firmware.shell import cmd_log
-
-    cmd_log.register(shell)
-
-
-def _flush_after_commands(shell, cp, acting):
     # what a command changed reaches flash before its reply is written: a cut
     # after a clinician saw "ok" never loses the change
-    handle = shell.handle
-
-    def handled(raw):
-        acting[0] = True
-        try:
-            r = handle(raw)
-        finally:
-            acting[0] = False
-        cp.flush()
-        return r
-
-    shell.handle = handled
+    shell.done.append(lambda sh: cp.flush())
+    return cp
 
 
 def boot(pump, cause="reset"):

@@ -38,6 +38,8 @@ class Shell:
         self.commands = {}
         self.before = []  # hooks(shell) run before every command (idle logout, ...)
         self.after = []  # hooks(shell) run after a command succeeded (idle timer, ...)
+        self.done = []  # hooks(shell) run after every line, answered or refused (the flush to flash)
+        self.acting = False  # True while a line is answered: the log's `who` is then the role
         self.last_ok = None
         self._words = None  # the line being answered, for the refusal's log entry
 
@@ -88,7 +90,19 @@ class Shell:
         """Answer one line (bytes or TOOLONG); None for a blank line.
 
         `last_ok` says how the line went: True, False (refused), None (blank).
+        The `done` hooks run before the reply is returned, so what the line
+        changed is on flash before anyone reads the reply.
         """
+        self.acting = True
+        try:
+            reply = self._answer(raw)
+        finally:
+            self.acting = False
+        for h in self.done:
+            h(self)
+        return reply
+
+    def _answer(self, raw):
         self.last_ok = False
         self._words = None
         was_json = self.json
