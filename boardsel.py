@@ -4,14 +4,14 @@ The application (firmware/, drivers/, boards/) is a ROMFS image in its own
 flash partition (MicroPython mounts it at `/rom`; its .mpy run in place from
 flash, so their bytecode takes no heap). Before any of it is imported,
 `check_image()` (boot.py, every soft reset) hashes the image and compares the
-SHA-256 and length that tools/deploy.py wrote to `/romfs.sha256` after it;
+SHA-256 and length that tools/deploy wrote to `/romfs.sha256` after it;
 a damaged, partial or missing image is unmounted and taken off `sys.path`,
 and the board stays in safe mode saying why. `image` is the checked SHA-256
 (`version` reports it).
 
 Safe mode (application skipped, REPL free, no watchdog) also comes from the
 pin, from the flag file `/data/safe_mode`, or from the boot-loop counter after
-repeated boots without a stable run (firmware/recovery.py); remove the flag
+repeated boots without a stable run (firmware/persist/recovery.py); remove the flag
 with `mpremote rm :data/safe_mode` to run the application again.
 `import boardsel; boardsel.safe_mode` at the REPL says why it was skipped
 (the printed line is gone on USB before a host connects).
@@ -20,7 +20,7 @@ with `mpremote rm :data/safe_mode` to run the application again.
 import sys
 
 ROM = "/rom"
-RECORD = "/romfs.sha256"  # "<hex sha256> <length>", written by tools/deploy.py after the image
+RECORD = "/romfs.sha256"  # "<hex sha256> <length>", written by tools/deploy after the image
 ROMFS_HEADER = b"\xd2\xcd\x31"  # MicroPython's ROMFS magic (extmod/vfs_rom.c)
 
 image = None  # hex SHA-256 of the checked ROMFS image the application runs from
@@ -186,8 +186,8 @@ def main():
 
 def _run():
     mod = board_module()
-    from firmware import recovery
-    from firmware.flashfs import Fs
+    from firmware.persist import recovery
+    from firmware.persist.flashfs import Fs
 
     fs = Fs(DATA_DIR)
     if _safe(recovery.safe_mode_reason(fs, pin_low=mod.safe_mode_requested())):

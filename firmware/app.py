@@ -4,67 +4,78 @@
 simulator uses it too, so the firmware it runs is the firmware a board runs.
 """
 
-from firmware import cmd_core, console, persist, safety, therapy
-from firmware.auth import Auth
+import sys
+
+from firmware import persist, safety, therapy, trend
 from firmware.pump import Pump
-from firmware.shell import Shell
-from firmware.trend import attach as attach_trend
+from firmware.shell import console
+from firmware.shell.auth import Auth
+from firmware.shell.shell import Shell
 
 PROMPT = console.PROMPT
 
-# Command groups imported at their first use, not at boot (Shell.lazy): the
-# names each group's `register` adds (host_tests/test_lazy_commands.py checks).
-SESSION_CMDS = ("login", "logout", "passwd")
-SAFETY_CMDS = ("alarms", "ack", "silence", "sensors", "selftest", "refill")
-THERAPY_CMDS = ("rx", "program", "bolus", "ptm", "prime", "calibrate")
-# fault injection, only with this flag file in the data directory (firmware/cmd_testhook.py)
+# When a command group is imported: BOOT with the application (`stop` must never wait on an
+# import that could fail), FIRST_USE at the first line that names one of its commands
+# (Shell.lazy: each import costs the Pico 10-80 ms of the 2 s it has to answer `status`,
+# SPEC 8), TESTHOOK like FIRST_USE but only with the flag file TESTHOOK_FLAG in the data
+# directory (fault injection, firmware/shell/cmd_testhook.py).
+BOOT = 0
+FIRST_USE = 1
+TESTHOOK = 2
 TESTHOOK_FLAG = "testhooks"
-TESTHOOK_CMDS = ("testhook",)
+
+# Every shell command, and the module of firmware/shell/ whose `register(shell)` adds it: the one
+# table of them (host_tests/test_lazy_commands.py checks it against what each module registers).
+COMMANDS = (
+    ("cmd_core", BOOT, ("help", "version", "json", "status", "start", "stop")),
+    ("cmd_session", FIRST_USE, ("login", "logout", "passwd")),
+    ("cmd_log", FIRST_USE, ("log", "time")),
+    ("cmd_trend", FIRST_USE, ("trend",)),
+    ("cmd_safety", FIRST_USE, ("alarms", "ack", "silence", "sensors", "selftest", "refill")),
+    ("cmd_therapy", FIRST_USE, ("rx", "program", "bolus", "ptm", "prime", "calibrate")),
+    ("cmd_testhook", TESTHOOK, ("testhook",)),
+)
+PACKAGE = "firmware.shell."
 
 
-def _session_cmds(shell):
-    from firmware import cmd_session
+def group_loader(module):
+    """`load(shell)`: import firmware/shell/`module` and let it register its commands."""
 
-    cmd_session.register(shell)
+    def load(shell):
+        name = PACKAGE + module
+        __import__(name)
+        sys.modules[name].register(shell)
 
-
-def _safety_cmds(shell):
-    from firmware import cmd_safety
-
-    cmd_safety.register(shell)
-
-
-def _therapy_cmds(shell):
-    from firmware import cmd_therapy
-
-    cmd_therapy.register(shell)
+    return load
 
 
-def _testhook_cmds(shell):
-    from firmware import cmd_testhook
-
-    cmd_testhook.register(shell)
+def add_commands(shell, testhooks=False):
+    """Put every command of COMMANDS on the shell: BOOT groups now, the others as placeholders."""
+    for module, when, names in COMMANDS:
+        if when == TESTHOOK and not testhooks:
+            continue
+        load = group_loader(module)
+        if when == BOOT:
+            load(shell)
+        else:
+            shell.lazy(names, load)
 
 
 def build(board, start_time=None, fs=None, cause=None):
     pump = Pump(board, start_time=start_time)
     shell = Shell(pump)
-    cmd_core.register(shell)
     persist.attach(pump, shell, fs)  # first: the log hears every later event
     auth = Auth(pump)
     auth.attach(shell)
     pump.auth = auth  # pyright: ignore[reportAttributeAccessIssue]  (Pump declares it None until wired)
     pump.services.append(auth)
-    shell.lazy(SESSION_CMDS, _session_cmds)
-    attach_trend(pump, shell)
+    trend.attach(pump)
     safety.attach(pump)  # sensors, supervisor, reservoir: before boot, which restores their state
-    shell.lazy(SAFETY_CMDS, _safety_cmds)
     # therapy after safety: a rate it sets at a boundary is checked over the interval that follows
     therapy.attach(pump)  # before boot: the prescription is restored from flash
-    shell.lazy(THERAPY_CMDS, _therapy_cmds)
-    store = pump.store
-    if store is not None and store.fs.exists(TESTHOOK_FLAG):
-        shell.lazy(TESTHOOK_CMDS, _testhook_cmds)
+    testhooks = pump.store is not None and pump.store.fs.exists(TESTHOOK_FLAG)
+    add_commands(shell, testhooks)
+    if testhooks:
         pump.event("testhooks_enabled", flag=TESTHOOK_FLAG)
     # keep last: restores every service attached above from flash
     persist.boot(pump, cause or _reset_cause(board))

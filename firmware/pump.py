@@ -11,11 +11,10 @@ except ImportError:
     pass
 
 from firmware import isotime
-from firmware.alarms import Alarms
 from firmware.dose import DoseEngine
 from firmware.ledger import Ledger
+from firmware.safety.alarms import Alarms
 from firmware.safety.governor import Governor
-from firmware.uptime import Uptime
 
 VERSION = "0.1.0"
 
@@ -24,6 +23,28 @@ RUNNING = "running"
 SUSPENDED = "suspended"
 REFILL = "refill"
 ALARM = "alarm"
+
+
+class Uptime:
+    """Monotonic milliseconds since boot, folded from the wrapping ticks_ms.
+
+    ticks_diff is only right for spans below 2**29 ms (6.2 days), so the main
+    loop folds often; the total is an ordinary int that may grow past 2**30
+    (outside any interrupt handler, where a long int is allowed).
+    """
+
+    def __init__(self, clock):
+        self._clock = clock
+        self._last = clock.ticks_ms()
+        self.ms = 0
+
+    def update(self):
+        now = self._clock.ticks_ms()
+        d = self._clock.ticks_diff(now, self._last)
+        if d > 0:
+            self.ms += d
+            self._last = now
+        return self.ms
 
 
 class Pump:

@@ -15,7 +15,7 @@ service `reservoir_fn(pump)` -> uL or None; until then they read as unknown.
 import struct
 from array import array
 
-from firmware.alarms import TABLE
+from firmware.safety.alarms import TABLE
 
 MINUTE_MS = 60000
 CAPACITY = 1500  # 25 h of minutes: a full 24 h always on the plot
@@ -157,8 +157,8 @@ class Trend:
         return out
 
 
-def attach(pump, shell):
-    """Wire the trend buffer and its `trend` command (app.build)."""
+def attach(pump):
+    """Wire the trend buffer (app.build); its `trend` command is firmware/shell/cmd_trend.py."""
     # a board short of RAM may hold fewer samples (boards/<board>.py `trend_capacity`)
     cap = getattr(pump.board, "trend_capacity", CAPACITY)
     t = Trend(capacity=cap, fs=getattr(pump.store, "fs", None))
@@ -166,14 +166,4 @@ def attach(pump, shell):
     pump.listeners.append(t.on_event)
     pump.trend = t
     pump.services.append(t)
-    shell.lazy(TREND_CMDS, _trend_cmds)  # imported at first use: not needed to boot
     return t
-
-
-TREND_CMDS = ("trend",)
-
-
-def _trend_cmds(shell):
-    from firmware import cmd_trend
-
-    cmd_trend.register(shell)

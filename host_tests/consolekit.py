@@ -1,4 +1,4 @@
-"""Fake console streams for the board's console loop (firmware/console.py), on both interpreters."""
+"""Fake console streams for the board's console loop (firmware/shell/console.py), on both interpreters."""
 
 
 class FakeIn:

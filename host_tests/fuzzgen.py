@@ -7,7 +7,7 @@ as soon as they are registered. Both interpreters.
 
 from shellkit import check_json, snapshot
 
-from firmware import lines
+from firmware.shell import lines
 
 WORDS = (
     "on",

@@ -13,7 +13,7 @@ def _import_lazy_groups():
     # one pump's life stays as islands after it is freed (a later pump's 6 KB trend array
     # then found no hole). A board builds one pump; this is about the test heap only.
     # test_lazy_commands drops them again to test the boot without them.
-    from firmware import cmd_log, cmd_safety, cmd_session, cmd_therapy, cmd_trend  # noqa: F401
+    from firmware.shell import cmd_log, cmd_safety, cmd_session, cmd_therapy, cmd_trend  # noqa: F401
     from firmware.therapy import boluses, druglib, limits  # noqa: F401
 
 

@@ -1,6 +1,6 @@
 """A simulated pump on a fault-injecting filesystem, and the checks after a power cut.
 
-Shared by the power-cut tests and tools/bench_persist.py; runs on both
+Shared by the power-cut tests and tools/bench/persist.py; runs on both
 interpreters. `truth` counts the steps the engines really emitted, across
 boots, so what a restored ledger lost can be measured, not assumed.
 """
@@ -10,7 +10,7 @@ from faultfs import FaultFs, PowerCut
 
 from firmware import isotime
 from firmware.dose import wrap_delta
-from firmware.recovery import worst_case_steps
+from firmware.persist.recovery import worst_case_steps
 from tools.sim.simrun import Simulator
 
 START = isotime.parse("2026-01-01T00:00:00")

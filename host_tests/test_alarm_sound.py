@@ -6,7 +6,7 @@ from safetykit import SKit
 
 from drivers.buzzer import Buzzer
 from drivers.led import Led
-from firmware.alarms import HIGH, LOW, MEDIUM
+from firmware.safety.alarms import HIGH, LOW, MEDIUM
 from firmware.safety.sound import TICK_MS, Annunciator
 
 

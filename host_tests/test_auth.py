@@ -4,9 +4,8 @@ import hashlib
 
 from shellkit import Kit, snapshot
 
-from firmware import auth
 from firmware.errors import E_AUTH, E_LOCKED, E_RANGE, E_SYNTAX
-from firmware.shell import CLINICIAN, PATIENT
+from firmware.shell import CLINICIAN, PATIENT, auth
 
 MIN = 60000
 

@@ -1,7 +1,7 @@
-# cpython-only: drives tools/bench_backoff (the sim model in CPython) against the firmware detector
+# cpython-only: drives tools/bench/backoff (the sim model in CPython) against the firmware detector
 """The occlusion back-off against the sim's line model: nothing drawn back, a small bolus."""
 
-from tools import bench_backoff
+from tools.bench import backoff as bench_backoff
 
 
 def test_back_off_draws_nothing_back_across_rates_and_lines():

@@ -41,7 +41,7 @@ def test_quick_bench_writes_every_figure_it_prints():
         at = m["at_twice_min_heap"]
         assert 0 < at["lowest_free_live"] <= at["heap_total"] and at["trend_bytes"] > 0
     cb = figs["code_bytes"]
-    assert set(cb["largest"]) == {"firmware.dose", "firmware.trend", "firmware.cmd_trend"}
+    assert set(cb["largest"]) == {"firmware.dose", "firmware.trend", "firmware.shell.cmd_trend"}
     assert cb["total"] == sum(cb["largest"].values()) and all(v > 0 for v in cb["largest"].values())
     assert res["unavailable"] == []
 
@@ -61,7 +61,7 @@ def test_other_areas_measured_when_present_listed_when_absent_errors_kept():
     sys.modules["bench_fake_ok"] = ok
     sys.modules["bench_fake_bad"] = bad
     try:
-        areas = (("ok", "bench_fake_ok"), ("bad", "bench_fake_bad"), ("absent", "tools.bench_no_such_area"))
+        areas = (("ok", "bench_fake_ok"), ("bad", "bench_fake_bad"), ("absent", "tools.bench.no_such_area"))
         got, missing = bench.others(True, areas)
     finally:
         del sys.modules["bench_fake_ok"], sys.modules["bench_fake_bad"]

@@ -1,7 +1,7 @@
-# cpython-only: tools.bench_board drives the emulated Pico (here only its parsing is run)
+# cpython-only: tools.bench.board drives the emulated Pico (here only its parsing is run)
 """The soak's reading of the board's console: each minute's heap sample and the trend over them."""
 
-from tools import bench_board
+from tools.bench import board as bench_board
 
 # what the soak's main loop prints once a minute on rp2 (SOAK line, then micropython.mem_info())
 SAMPLE = (

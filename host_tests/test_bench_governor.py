@@ -3,7 +3,7 @@
 measured by `make bench`; the quick run's own sessions still keep the limit and the year's
 programmed steps, which is correctness, not a figure."""
 
-from tools import bench_governor
+from tools.bench import governor as bench_governor
 
 
 def test_quick_governor_bench_has_every_figure():

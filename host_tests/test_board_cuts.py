@@ -1,8 +1,8 @@
-# cpython-only: host tooling for the emulated Pico (tools/board_cuts.py), no board needed
+# cpython-only: host tooling for the emulated Pico (tools/emu/board_cuts.py), no board needed
 """The aimed power-cut sweep's own arithmetic: where a cut landed, the offsets, the loss bound."""
 
-from firmware import checkpoint, recovery
-from tools import board_cuts
+from firmware.persist import checkpoint, recovery
+from tools.emu import board_cuts
 
 
 def test_the_newest_flash_operation_names_where_a_cut_landed():

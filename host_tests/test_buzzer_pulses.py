@@ -4,7 +4,7 @@
 import importlib.util
 import os
 
-from tools import rp2emu
+from tools.emu import rp2emu
 
 _spec = importlib.util.spec_from_file_location(
     "board_suite", os.path.join(os.path.dirname(__file__), "board", "test_board.py")

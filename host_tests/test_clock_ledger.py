@@ -5,7 +5,7 @@ from rig import Rig
 from boards.vclock import PERIOD, VirtualClock
 from firmware import isotime
 from firmware.ledger import BIN_MS, Ledger
-from firmware.uptime import Uptime
+from firmware.pump import Uptime
 
 D = 86400000
 

@@ -12,9 +12,10 @@ from shellkit import Kit
 
 from drivers.buzzer import Buzzer
 from drivers.led import Led
-from firmware import console, ctrlc
-from firmware.alarms import HIGH
+from firmware import ctrlc
+from firmware.safety.alarms import HIGH
 from firmware.safety.sound import TICK_MS, Annunciator
+from firmware.shell import console
 
 
 class InterruptedPWM:

@@ -1,5 +1,5 @@
 # cpython-only: runs mpy-cross (a subprocess) and reads the host tree
-"""tools/deploy.py without a board: the .mpy ABI check, what is shipped, and what mpy-cross makes."""
+"""tools/deploy without a board: the .mpy ABI check, what is shipped, and what mpy-cross makes."""
 
 import hashlib
 import os

@@ -5,10 +5,10 @@ import json
 from faultfs import FaultFs, PowerCut
 from persistkit import World
 
-from firmware import eventlog
-from firmware.eventlog import EventLog
-from firmware.flashfs import MemFs
 from firmware.jsonout import Dec
+from firmware.persist import eventlog
+from firmware.persist.eventlog import EventLog
+from firmware.persist.flashfs import MemFs
 
 
 class _Pump:

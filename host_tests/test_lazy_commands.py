@@ -1,10 +1,11 @@
-"""Command groups imported at first use (Shell.lazy), on both interpreters.
+"""The command table (app.COMMANDS) and the groups imported at first use (Shell.lazy), on both interpreters.
 
 The Pico must answer `status` within 2 s of power-on (SPEC 8); groups not
-needed before that are imported when first used. These tests pin that a
-lazy group registers exactly the names it stands for, that a placeholder
-behaves like its command (role, errors, help), and that a failed import
-can be retried.
+needed before that are imported when first used. These tests pin that the
+table names every command once and each module registers exactly the names
+the table gives it, that the boot imports none of the other groups, that a
+placeholder behaves like its command (role, errors, help), and that a failed
+import can be retried.
 """
 
 import sys
@@ -14,48 +15,51 @@ from shellkit import Kit
 from boards import sim as simboard
 from firmware import app
 from firmware.errors import E_AUTH, E_INTERNAL, E_UNKNOWN, PumpError
-from firmware.shell import ANY, CLINICIAN, Shell
+from firmware.persist.flashfs import MemFs
+from firmware.shell import ANY, CLINICIAN
+from firmware.shell.shell import Shell
 
-# the modules the boot must not import (each costs the Pico tens of ms)
-LAZY_MODULES = (
-    "firmware.cmd_therapy",
-    "firmware.cmd_safety",
-    "firmware.cmd_session",
-    "firmware.cmd_log",
-    "firmware.cmd_trend",
+# the modules the boot must not import (each costs the Pico tens of ms): every group the table
+# does not load at boot, and the therapy's own imported at first use
+LAZY_MODULES = tuple(app.PACKAGE + m for m, when, names in app.COMMANDS if when != app.BOOT) + (
     "firmware.therapy.boluses",
     "firmware.therapy.limits",  # until a drug is set or restored
     "firmware.therapy.druglib",
 )
 
 
-def _groups(sh):
-    out = []
-    for name in sorted(sh.commands):
-        load = sh.commands[name].load
-        if load is None:
-            continue
-        for g in out:
-            if g[0] is load:
-                g[1].append(name)
-                break
-        else:
-            out.append((load, [name]))
-    return out
-
-
-def test_every_lazy_group_registers_exactly_its_names():
+def test_the_table_names_each_command_once_and_each_module_registers_exactly_its_names():
     k = Kit()
-    groups = _groups(k.sh)
-    assert len(groups) >= 5, [g[1] for g in groups]
-    eager = [n for n in k.sh.commands if k.sh.commands[n].load is None]
-    assert "status" in eager and "stop" in eager
-    for load, names in groups:
+    seen = []
+    for module, when, names in app.COMMANDS:
+        assert when in (app.BOOT, app.FIRST_USE, app.TESTHOOK), module
         fresh = Shell(k.pump)
-        load(fresh)
-        assert sorted(fresh.commands) == sorted(names), (sorted(fresh.commands), names)
+        app.group_loader(module)(fresh)
+        assert sorted(fresh.commands) == sorted(names), (module, sorted(fresh.commands), names)
         for n in names:
+            assert n not in seen, n
             assert fresh.commands[n].load is None
+            seen.append(n)
+    # `stop` never waits on an import
+    boot = [n for m, when, names in app.COMMANDS if when == app.BOOT for n in names]
+    assert "status" in boot and "stop" in boot
+
+
+def test_a_built_shell_has_every_command_of_the_table_and_no_other():
+    for testhooks in (False, True):
+        fs = MemFs()
+        if testhooks:
+            fs.write(app.TESTHOOK_FLAG, b"1")
+        pump, sh = app.build(simboard.Board(), fs=fs)
+        want = [n for m, when, names in app.COMMANDS if testhooks or when != app.TESTHOOK for n in names]
+        assert sorted(sh.commands) == sorted(want), (sorted(sh.commands), sorted(want))
+        for _m, when, names in app.COMMANDS:
+            for n in names:
+                if n in sh.commands:
+                    assert (sh.commands[n].load is None) == (when == app.BOOT), n
+        sh.load_all()
+        assert sorted(sh.commands) == sorted(want)
+        del pump, sh
 
 
 def _forget(mods):
@@ -88,7 +92,7 @@ def test_the_boot_imports_no_lazy_module():
         loaded = [m for m in LAZY_MODULES if _imported(m)]
         assert loaded == [], loaded
         assert "DEFAULT_PIN" in sh.handle(b"alarms")
-        assert _imported("firmware.cmd_safety")
+        assert _imported("firmware.shell.cmd_safety")
         pump = sh = None
     finally:
         _forget(LAZY_MODULES)

@@ -4,7 +4,7 @@ import sys
 
 from rig import Lcg
 
-from firmware import lines
+from firmware.shell import lines
 
 VALID = (
     b"",

@@ -5,7 +5,7 @@ import math
 import os
 import tempfile
 
-from tools import plot
+from tools.analysis import plot
 
 META = {
     "fields": ["minute", "steps", "kpa10", "reservoir_ul", "alarms"],

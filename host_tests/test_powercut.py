@@ -5,7 +5,7 @@ import rig
 from faultfs import FaultFs, PowerCut
 from persistkit import World, cut_and_check, scenario
 
-from firmware.recovery import worst_case_steps
+from firmware.persist.recovery import worst_case_steps
 
 
 def _steps():

@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from tools import plot
+from tools.analysis import plot
 from tools.pumpctl import cli, conn
 
 RX = """

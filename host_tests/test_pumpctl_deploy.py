@@ -1,5 +1,5 @@
 # cpython-only: the pumpctl command line on the host.
-"""`pumpctl deploy` hands the port and its own options to tools/deploy.py (issue 9's tool)."""
+"""`pumpctl deploy` hands the port and its own options to tools/deploy (issue 9's tool)."""
 
 import sys
 import types

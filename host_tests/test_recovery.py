@@ -5,8 +5,8 @@ import json
 from faultfs import FaultFs, PowerCut
 from persistkit import World
 
-from firmware import recovery
-from firmware.flashfs import MemFs
+from firmware.persist import recovery
+from firmware.persist.flashfs import MemFs
 
 
 def _running(w, dose="10mg"):

@@ -2,7 +2,7 @@
 
 from safetykit import DAY_MS, HOUR_MS, SKit
 
-from firmware.reservoir import Reservoir
+from firmware.safety.reservoir import Reservoir
 
 
 def kit(rate):

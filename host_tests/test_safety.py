@@ -246,7 +246,7 @@ class _Board:
 
 
 def test_the_console_loop_stops_feeding_when_the_dose_loop_dies():
-    from firmware import console
+    from firmware.shell import console
 
     k = kit()
     k.pump.engine.advance(1000)  # ticks seen: the dose-loop watch is armed

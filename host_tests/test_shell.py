@@ -2,9 +2,8 @@
 
 from shellkit import Kit, check_json, snapshot
 
-from firmware import lines
 from firmware.errors import E_AUTH, E_INTERNAL, E_SYNTAX, E_TOOLONG, E_UNKNOWN
-from firmware.shell import CLINICIAN
+from firmware.shell import CLINICIAN, lines
 
 
 def test_blank_lines_get_no_reply():

@@ -5,7 +5,7 @@ import json
 from consolekit import FakeIn, FakePoll
 from shellkit import Kit
 
-from firmware import console
+from firmware.shell import console
 
 
 class BoardCalls:

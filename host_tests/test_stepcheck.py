@@ -13,7 +13,7 @@ import heap
 
 from boards import sim as simboard
 from firmware import app, dose
-from firmware.flashfs import MemFs
+from firmware.persist.flashfs import MemFs
 from firmware.safety import stepcheck
 from firmware.safety.governor import Governor
 from firmware.safety.stepcheck import SLACK, SLOTS
@@ -296,12 +296,13 @@ def test_testhook_with_the_flag_file_overwrites_a_slot_and_logs_it():
 
 
 def test_the_testhook_group_registers_exactly_its_names():
-    from firmware.shell import Shell
+    from firmware.shell.shell import Shell
 
     k = Hk()
     sh = Shell(k.pump)
-    app._testhook_cmds(sh)
-    assert sorted(sh.commands) == sorted(app.TESTHOOK_CMDS)
+    app.group_loader("cmd_testhook")(sh)
+    hooks = [n for _m, when, names in app.COMMANDS if when == app.TESTHOOK for n in names]
+    assert sorted(sh.commands) == hooks
     assert stepcheck.CODE == "STEP_MISMATCH"
 
 

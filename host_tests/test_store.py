@@ -2,9 +2,9 @@
 
 from faultfs import FaultFs, PowerCut
 
-from firmware import store
-from firmware.flashfs import MemFs
-from firmware.store import Record
+from firmware.persist import store
+from firmware.persist.flashfs import MemFs
+from firmware.persist.store import Record
 
 
 def _rec(fs, version=1):

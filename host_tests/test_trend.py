@@ -3,9 +3,9 @@
 import json
 
 from boards import sim as simboard
-from firmware import cmd_trend
 from firmware.pump import Pump
-from firmware.shell import Shell
+from firmware.shell import cmd_trend
+from firmware.shell.shell import Shell
 from firmware.trend import CODES, MINUTE_MS, NO_PRESSURE, Trend
 
 
@@ -148,7 +148,7 @@ def test_trend_command_without_buffer_is_a_state_error():
 
 
 def test_history_survives_a_commanded_shutdown_once():
-    from firmware.flashfs import MemFs
+    from firmware.persist.flashfs import MemFs
 
     fs = MemFs()
     board, pump, t = make()
@@ -174,7 +174,7 @@ def test_history_survives_a_commanded_shutdown_once():
 
 
 def test_a_damaged_history_file_is_ignored():
-    from firmware.flashfs import MemFs
+    from firmware.persist.flashfs import MemFs
 
     fs = MemFs()
     fs.write("trend.bin", b"TRD1" + b"\x00" * 40)
@@ -190,7 +190,7 @@ def test_a_history_saved_before_the_wider_alarm_mask_still_loads():
     import struct
     from array import array
 
-    from firmware.flashfs import MemFs
+    from firmware.persist.flashfs import MemFs
 
     cap = 4
     parts = [struct.pack("<4sII", b"TRD1", cap, 3)]

@@ -5,7 +5,7 @@ import os
 import tempfile
 from fractions import Fraction
 
-from tools import trumpet
+from tools.analysis import trumpet
 from tools.pumpctl import cli
 
 

@@ -6,9 +6,9 @@ the independent step check, alarm annunciation and the supervisor that feeds the
 
 
 def attach(pump):
-    from firmware.reservoir import Reservoir
     from firmware.safety import stepcheck
     from firmware.safety.power import Power
+    from firmware.safety.reservoir import Reservoir
     from firmware.safety.restarts import Restarts
     from firmware.safety.supervisor import Supervisor
     from firmware.safety.unguarded import Unguarded

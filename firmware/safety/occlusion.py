@@ -25,7 +25,7 @@ reaches before the bound. Where the rise began comes from a hinge fit on volume 
 drew that much back. The fit's own error is then taken off (MARGIN_NL), so
 it falls on the side of a small bolus when the line clears (target at most
 2 uL) rather than fluid drawn from the patient. The margin was chosen on the
-sim model's 3,600 blockages in `make bench` (tools/bench_backoff.py), where
+sim model's 3,600 blockages in `make bench` (tools/bench/backoff.py), where
 the fit dated the rise up to 0.9 uL early and up to 1.1 uL late (0.9 uL
 still drew back 0.02 uL once in 3,600).
 """

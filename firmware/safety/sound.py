@@ -14,7 +14,7 @@ interrupt handler (HOUSE_RULES 1): integers only, no allocation, no raise.
 """
 
 from firmware import ctrlc
-from firmware.alarms import HIGH, LOW, MEDIUM
+from firmware.safety.alarms import HIGH, LOW, MEDIUM
 
 TICK_MS = 10  # the sound timer's period: pulses are 150-200 ms, so 10 ms is fine-grained enough
 

@@ -2,7 +2,7 @@
 
 
 def attach(pump):
-    """Create the therapy service (app.build calls this; its commands are in firmware/cmd_therapy.py)."""
+    """Create the therapy service (app.build calls this; its commands: firmware/shell/cmd_therapy.py)."""
     from firmware.therapy.service import Therapy
     from firmware.therapy.state import Acct
 

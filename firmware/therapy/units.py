@@ -9,10 +9,14 @@ from firmware.errors import E_RANGE, E_UNIT, PumpError
 from firmware.jsonout import Dec
 from firmware.parse import decimal, split_unit
 
+# the one steps<->volume conversion and mL format are firmware/volume.py's; the therapy modules
+# import them from here by these names (ml_dec, steps_nl)
+from firmware.volume import NL_PER_ML, ml_dec, nl_to_steps  # noqa: F401
+from firmware.volume import steps_to_nl as steps_nl  # noqa: F401
+
 SCALE = {"mg": 6, "mcg": 3}  # ng in one unit is 10**scale
 MASS = ("mg", "mcg")
 AMOUNT = ("mg", "mcg", "mL")
-NL_PER_ML = 1000000
 
 
 def parse_mass(text, what="dose"):
@@ -63,7 +67,7 @@ def nl_of(kind, value, conc):
 def steps_of(kind, value, conc, spm):
     """Nearest whole step to an amount."""
     if kind == "nl":
-        return (value * spm + NL_PER_ML // 2) // NL_PER_ML
+        return nl_to_steps(value, spm)
     return (value * spm * 2 + conc) // (2 * conc)
 
 
@@ -77,16 +81,8 @@ def steps_ng(steps, conc, spm):
     return (steps * conc * 2 + spm) // (2 * spm)
 
 
-def steps_nl(steps, spm):
-    return (steps * NL_PER_ML * 2 + spm) // (2 * spm)
-
-
 def dose_dec(ng, unit):
     return Dec(ng, SCALE[unit])
-
-
-def ml_dec(nl):
-    return Dec(nl, 6)
 
 
 def show(ng, unit):

@@ -12,7 +12,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tools import deploy, rp2emu  # noqa: E402
+from tools import deploy  # noqa: E402
+from tools.emu import rp2emu  # noqa: E402
 
 
 class Board:

@@ -8,8 +8,8 @@ microseconds from the emulator's clock and GPIO log.
 
 from mpremote.transport_serial import SerialTransport
 
-from tools import board_cuts, rp2emu
 from tools.deploy import mpremote
+from tools.emu import board_cuts, rp2emu
 
 STEP = rp2emu.PIN_STEP
 EN = rp2emu.PIN_EN
@@ -58,7 +58,7 @@ def buzzer_pulses(emu, t0, t1, gap_us=20000):
 
 
 # a bound that catches a hang or a boot loop, not a speed target: the boot time is a
-# number from `make bench` (tools/bench_board.py, against its 1 s target), not an assertion
+# number from `make bench` (tools/bench/board.py, against its 1 s target), not an assertion
 BOOT_HANG_US = 10000000
 
 
@@ -238,7 +238,7 @@ def test_watchdog_resets_a_hung_application(board):
 
 # two cuts (~55 s of wall time with the boot-counter reset; a third put the suite past the
 # issue's 5 minutes): each restart is ~20 s here, so the longer sweep with its counts is
-# `make bench` (tools/bench_board_cuts.py: 12 cuts, 8 landing in a write). Offsets in
+# `make bench` (tools/bench/board_cuts.py: 12 cuts, 8 landing in a write). Offsets in
 # emulated us after the command reached the board, inside each command's write window
 # (board_cuts.WINDOWS): a bolus's first write comes at ~70-95 ms, the rate change's second
 # sector erase ends at ~160 ms

@@ -13,8 +13,9 @@ safe mode with a damaged image) or alone: the fixture deploys again either way.
 
 import pytest
 
-from tools import deploy, rp2emu
+from tools import deploy
 from tools.deploy import mpremote
+from tools.emu import rp2emu
 
 STEP = rp2emu.PIN_STEP
 EN = rp2emu.PIN_EN

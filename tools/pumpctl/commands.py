@@ -228,7 +228,7 @@ def cmd_log(pump, args):
 
 
 def cmd_plot(pump, args):
-    from tools import plot
+    from tools.analysis import plot
 
     samples, meta = plot.fetch(pump, progress=True)
     summary = plot.draw(samples, meta, args.file)
@@ -267,7 +267,7 @@ def cmd_deploy(args):
     try:
         deploy = importlib.import_module("tools.deploy")
     except ImportError:
-        raise conn.PumpError("E_UNAVAILABLE", "the deploy tool (tools/deploy.py) is not installed") from None
+        raise conn.PumpError("E_UNAVAILABLE", "the deploy tool (tools/deploy) is not installed") from None
     if "://" not in args.port:
         # a device that is not there or is busy is one line here, before the deploy tool's mpremote
         conn.SerialLink(args.port, timeout=1.0).close()
@@ -280,8 +280,8 @@ def cmd_deploy(args):
 
 
 def cmd_trumpet(args):
-    """tools/trumpet.py with the options checked here (units, files) and handed on in its own terms."""
-    from tools import trumpet
+    """tools/analysis/trumpet.py with the options checked here (units, files), handed on in its terms."""
+    from tools.analysis import trumpet
 
     if args.pump == bool(args.csv):
         raise conn.PumpError("E_SYNTAX", "give a balance CSV or --pump")

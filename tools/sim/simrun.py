@@ -8,9 +8,9 @@ every service run at each step, so supervision runs as it would on a board.
 from boards import sim as simboard
 from firmware import app
 from firmware.errors import E_RANGE, E_SYNTAX, PumpError
-from firmware.flashfs import MemFs
-from firmware.lines import LineSplitter
+from firmware.persist.flashfs import MemFs
 from firmware.shell import ANY
+from firmware.shell.lines import LineSplitter
 from tools.sim.statefs import StateFs
 
 MAX_RUN_MS = 400 * 86400000

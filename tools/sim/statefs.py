@@ -10,7 +10,7 @@ process, so it needs no disk; killing the process loses at most one batch.
 
 import os
 
-from firmware.flashfs import Fs, MemFs
+from firmware.persist.flashfs import Fs, MemFs
 
 
 class StateFs(MemFs):
