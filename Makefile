@@ -33,7 +33,7 @@ sim: $(STAMP)
 test: $(STAMP) lint unit board-test
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) -q host_tests --ignore=host_tests/board
+	$(BIN)/python -m pytest -n $(JOBS) --dist worksteal -q host_tests --ignore=host_tests/board
 
 lint: $(STAMP)
 	$(BIN)/ruff check firmware drivers boards host_tests tools *.py
