@@ -51,7 +51,9 @@ def main(n):
         for s in pump.services:
             if s is not g:
                 s.service(pump)
-    print(json.dumps({"passes": n, "mean_us": total // n, "worst_us": worst, "vertices": len(g._verts)}))
+    print(
+        json.dumps({"passes": n, "mean_us": total // n, "worst_us": worst, "vertices": len(g._curve.verts)})
+    )
 
 
 main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
