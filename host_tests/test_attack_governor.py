@@ -3,7 +3,7 @@ plug-flow reference (tipkit.Tip) or the documented rule. Both interpreters. Each
 reproduction of a defect found in review: it fails on the firmware as reviewed."""
 
 from therapy_kit import TKit
-from tipkit import MG, MIN, MORPHINE_LIMIT, H, Tip, refill, within_limit
+from tipkit import MG, MIN, MORPHINE_LIMIT, H, Tip, line_kit, program, refill, within_limit
 
 
 def test_attack_power_cut_between_refill_add_and_confirm_keeps_the_limit():
@@ -12,13 +12,7 @@ def test_attack_power_cut_between_refill_add_and_confirm_keeps_the_limit():
     `refill confirm`. After the reboot the refill is silently cancelled, the prescription is still
     5 mg/mL, and `ack` + `start` runs 3 mL/day of what is now 20 mg/mL: 53 mg out of the
     tip in 24 h against the 15 mg hard limit, while `status` shows under 10 mg."""
-    k = TKit(conc="5mg/mL")
-    k.ok("rx catheter 0.2")
-    k.run(1000)
-    tip = Tip(k, 5 * MG, 200000, dt=10 * MIN, most=250)
-    k.ok("program continuous 15mg")
-    k.ok("program confirm")
-    k.ok("start")
+    k, tip = line_kit("5mg/mL", 5 * MG, "0.2", 200000, "15mg", dt=10 * MIN, most=250)
     tip.run(2 * H)
     refill(k, tip, "15", "20mg/mL", 20 * MG, confirm=None, add_extra=" confirm")
     tip.power_cut(1000)
@@ -51,8 +45,7 @@ def test_attack_refill_cancelled_after_the_drug_went_in_keeps_the_limit():
     k.ok("rx catheter 0.2")
     k.run(1000)
     tip = Tip(k, 10 * MG, 200000, dt=10 * MIN, most=250)
-    k.ok("program continuous 10mg")
-    k.ok("program confirm")
+    program(k, "continuous 10mg")
     k.ok("start")
     tip.run(2 * H)
     refill(k, tip, "15", "20mg/mL", 20 * MG, confirm=None)
@@ -68,19 +61,12 @@ def test_attack_catheter_corrected_upward_a_day_after_a_weaker_refill_revalues_w
     0.4 mL more of 20 mg/mL, valued at 10. A day after the refill the clinician corrects
     `rx catheter 0.5` and raises the program to 15 mg/day. The steps that had left were never
     re-valued (and the line was refilled at 10 mg/mL): windows holding both went over 15 mg."""
-    k = TKit(conc="20mg/mL")
-    k.ok("rx catheter 0.1")
-    k.run(1000)
-    tip = Tip(k, 20 * MG, 500000, dt=10 * MIN, most=600)
-    k.ok("program continuous 5mg")
-    k.ok("program confirm")
-    k.ok("start")
+    k, tip = line_kit("20mg/mL", 20 * MG, "0.1", 500000, "5mg", dt=10 * MIN, most=600)
     tip.run(20 * H)
     refill(k, tip, "15", "10mg/mL", 10 * MG)
     tip.run(26 * H)
     k.ok("rx catheter 0.5")
-    k.ok("program continuous 15mg")
-    k.ok("program confirm")
+    program(k, "continuous 15mg")
     tip.run(40 * H)
     within_limit(tip.worst_24h(), MORPHINE_LIMIT, 20 * MG)
     assert k.count("line_revalued") == 1
@@ -91,19 +77,12 @@ def test_attack_catheter_corrected_downward_after_a_stronger_refill_revalues_wha
     with 20 mg/mL: the governor values 0.5 mL out at 10 mg/mL where 0.4 mL of it was 20. Corrected
     to `rx catheter 0.1` a day later, with the program raised to 15 mg/day: what left is re-valued,
     and no window goes over 15 mg."""
-    k = TKit(conc="10mg/mL")
-    k.ok("rx catheter 0.5")
-    k.run(1000)
-    tip = Tip(k, 10 * MG, 100000, dt=10 * MIN, most=600)
-    k.ok("program continuous 5mg")
-    k.ok("program confirm")
-    k.ok("start")
+    k, tip = line_kit("10mg/mL", 10 * MG, "0.5", 100000, "5mg", dt=10 * MIN, most=600)
     tip.run(20 * H)
     refill(k, tip, "15", "20mg/mL", 20 * MG)
     tip.run(30 * H)
     k.ok("rx catheter 0.1")
-    k.ok("program continuous 15mg")
-    k.ok("program confirm")
+    program(k, "continuous 15mg")
     tip.run(40 * H)
     within_limit(tip.worst_24h(), MORPHINE_LIMIT, 20 * MG)
     assert k.count("line_revalued") == 1

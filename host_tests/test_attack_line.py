@@ -3,7 +3,7 @@ only, each checked against the plug-flow reference (tipkit.Tip) with the line's 
 fails on the firmware as reviewed. Both interpreters."""
 
 from therapy_kit import TKit
-from tipkit import MG, MIN, MORPHINE_LIMIT, H, Tip, periodic_front, refill, within_limit
+from tipkit import MG, MIN, MORPHINE_LIMIT, H, Tip, line_kit, periodic_front, program, refill, within_limit
 
 
 def _ml_nl(v):
@@ -16,13 +16,7 @@ def test_concentration_typos_put_right_do_not_push_the_old_drug_out_of_the_recor
     `rx drug morphine 5mg/mL` / `10mg/mL` typed four times over with nothing moving. The eight
     typos evicted the 20 mg/mL record: the corrected `rx catheter 1.0` then rebuilt the line at
     10 mg/mL and re-valued nothing, and 15 mg/day ran to 25 mg of true dose in 24 h."""
-    k = TKit(conc="20mg/mL")
-    k.ok("rx catheter 0.1")
-    k.run(1000)
-    tip = Tip(k, 20 * MG, 1000000, dt=20 * MIN, most=300)
-    k.ok("program continuous 5mg")
-    k.ok("program confirm")
-    k.ok("start")
+    k, tip = line_kit("20mg/mL", 20 * MG, "0.1", 1000000, "5mg", dt=20 * MIN, most=300)
     tip.run(6 * H)
     k.ok("stop")
     refill(k, tip, "15", "10mg/mL", 10 * MG, confirm="refill confirm nobridge")
@@ -30,8 +24,7 @@ def test_concentration_typos_put_right_do_not_push_the_old_drug_out_of_the_recor
         k.ok("rx drug morphine 5mg/mL")
         k.ok("rx drug morphine 10mg/mL")
     k.ok("rx catheter 1.0")
-    k.ok("program continuous 15mg")
-    k.ok("program confirm")
+    program(k, "continuous 15mg")
     k.ok("start")
     tip.run(36 * H)
     within_limit(tip.worst_24h(), MORPHINE_LIMIT, 20 * MG)
@@ -41,13 +34,7 @@ def test_a_catheter_typed_back_and_forth_counts_its_correction_once():
     """The line holds 0.1 mL; after a 20 -> 10 mg/mL refill the clinician types `rx catheter 1.0`
     and `rx catheter 0.1` four times. Each round trip added 3 + 11 mg of dose that never left,
     and DOSE_CAP held a 10 mg/day patient for a whole day."""
-    k = TKit(conc="20mg/mL")
-    k.ok("rx catheter 0.1")
-    k.run(1000)
-    tip = Tip(k, 20 * MG, 100000, dt=30 * MIN, most=200)
-    k.ok("program continuous 10mg")
-    k.ok("program confirm")
-    k.ok("start")
+    k, tip = line_kit("20mg/mL", 20 * MG, "0.1", 100000, "10mg", dt=30 * MIN, most=200)
     tip.run(12 * H)
     refill(k, tip, "15", "10mg/mL", 10 * MG)
     tip.run(12 * H)
@@ -70,8 +57,7 @@ def test_a_downward_correction_on_a_fresh_pump_finds_no_dose_that_never_left():
     k = TKit(conc="10mg/mL")
     k.ok("rx catheter 1.0")
     k.run(1000)
-    k.ok("program continuous 12mg")
-    k.ok("program confirm")
+    program(k, "continuous 12mg")
     k.ok("start")
     k.run(12 * H)
     k.ok("rx catheter 0.1")
@@ -85,13 +71,7 @@ def test_a_cancelled_stronger_refill_left_in_the_reservoir_stays_counted():
     """10 mg/mL; a refill of 20 mg/mL goes in and is cancelled. A second refill withdraws 17.9 mL
     (within the discrepancy margin) and adds 17.9 mL of 10 mg/mL: about 2 mL of 20 mg/mL stays.
     The confirmed refill cleared what the cancelled one left: 16.4 mg in 24 h of 15 mg/day."""
-    k = TKit(conc="10mg/mL")
-    k.ok("rx catheter 0.2")
-    k.run(1000)
-    tip = Tip(k, 10 * MG, 200000, dt=20 * MIN, most=200)
-    k.ok("program continuous 10mg")
-    k.ok("program confirm")
-    k.ok("start")
+    k, tip = line_kit("10mg/mL", 10 * MG, "0.2", 200000, "10mg", dt=20 * MIN, most=200)
     tip.run(2 * H)
     k.ok("refill begin")
     rml = k.ok("status")["reservoir_ml"]
@@ -111,8 +91,7 @@ def test_a_cancelled_stronger_refill_left_in_the_reservoir_stays_counted():
     k.ok("refill confirm")
     tip.refilled((left * 20 * MG + 17900000 * 10 * MG) // (left + 17900000) + 1)
     assert k.count("refill_mixed") == 1
-    k.ok("program continuous 15mg")
-    k.ok("program confirm")
+    program(k, "continuous 15mg")
     tip.run(30 * H)
     within_limit(tip.worst_24h(), MORPHINE_LIMIT, 20 * MG)
 

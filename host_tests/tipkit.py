@@ -155,6 +155,28 @@ def refill(k, tip, add_ml, conc_text=None, conc_ng=None, confirm="refill confirm
     return d
 
 
+def program(k, words, start=False):
+    """`program WORDS`, confirmed (and the pump started)."""
+    k.ok("program " + words)
+    k.ok("program confirm")
+    if start:
+        k.ok("start")
+
+
+def line_kit(conc_text, conc_ng, typed_ml, true_nl, daily=None, dt=10 * MIN, most=600):
+    """A pump of `conc_text` told `rx catheter TYPED_ML` where its line holds `true_nl`, the
+    reference beside it, and with `daily` a continuous program of that dose running."""
+    from therapy_kit import TKit
+
+    k = TKit(conc=conc_text)
+    k.ok("rx catheter %s" % typed_ml)
+    k.run(1000)
+    tip = Tip(k, conc_ng, true_nl, dt=dt, most=most)
+    if daily:
+        program(k, "continuous " + daily, start=True)
+    return k, tip
+
+
 def periodic_front(start_h, start_m, n=11, basal="9.5mg"):
     """A periodic program of 15 mg/day (n x 0.5 mg over 1 min, 2 min apart, plus the basal)."""
     words = []
