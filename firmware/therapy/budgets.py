@@ -9,7 +9,26 @@ from firmware.therapy.units import dose_dec, ml_dec, steps_ng, steps_nl
 DAY_MS = 86400000
 
 
+try:
+    from typing import Any  # noqa: F401  (type comments below; absent on the boards)
+except ImportError:
+    pass
+
+
 class Budgets:
+    # fields of `Therapy` these use, set in its __init__ (declared here for the type checker)
+    pump = None  # type: Any
+    prog = None  # type: Any
+    boluses = None  # type: Any
+    excluded = None  # type: Any
+    conc = 0
+    unit = ""
+    kind = ""
+    kind_info = None  # type: Any
+    _timed = None  # type: Any
+    _trial = None  # type: Any
+    _stops = 0
+
     def _run_budget(self, kind, rate, steps, then, info):
         self.kind = kind
         self.kind_info = info

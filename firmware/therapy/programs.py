@@ -2,8 +2,14 @@
 its expiry and its confirmation, the change of program (a bridge kept across it) and the
 schedule's rate now and next."""
 
+try:
+    from typing import Any  # noqa: F401  (type comments below; absent on the boards)
+except ImportError:
+    pass
+
 from firmware.errors import E_CONFIRM, E_STATE, PumpError
 from firmware.therapy import cap, limits_module, report
+from firmware.therapy.budgets import Budgets
 from firmware.therapy.program import DAY, build
 from firmware.therapy.units import steps_nl, steps_of
 
@@ -11,7 +17,22 @@ DAY_MS = 86400000
 PROPOSAL_MS = 600000  # an unconfirmed proposal lasts 10 min at most, and never past its session
 
 
-class Programs:
+class Programs(Budgets):
+    # fields of `Therapy` these use, set in its __init__ (declared here for the type checker)
+    drug = None  # type: Any
+    pl = None  # type: Any
+    soft_daily = 0
+    soft_bolus = 0
+    ptm_dose = 0
+    ptm_lockout = 0
+    ptm_max = 0
+    cap_hist = None  # type: Any
+    pending = None  # type: Any
+
+    def need_drug(self):
+        if self.drug is None:
+            raise PumpError(E_STATE, "no drug set; rx drug NAME CONC first")
+
     def propose(self, words):
         self.need_drug()
         p = build(words, self.conc, self.pump.steps_per_ml)

@@ -21,7 +21,6 @@ except ImportError:
 from firmware.errors import E_STATE, PumpError
 from firmware.pump import RUNNING, STOPPED, SUSPENDED
 from firmware.therapy import cap, druglib_module, limits_module, report, state
-from firmware.therapy.budgets import Budgets
 from firmware.therapy.programs import Programs
 from firmware.therapy.units import parse_conc
 
@@ -38,7 +37,7 @@ def _boluses():
     return boluses
 
 
-class Therapy(Programs, Budgets):
+class Therapy(Programs):
     persist_key = "therapy"
     persist_class = "rx"  # the prescription; the fast-changing accounting is in Acct
 
@@ -159,10 +158,6 @@ class Therapy(Programs, Budgets):
             self.pump.event("pending_cleared", why=why)
         self.pending = None
         self.pending_warn = []
-
-    def need_drug(self):
-        if self.drug is None:
-            raise PumpError(E_STATE, "no drug set; rx drug NAME CONC first")
 
     # ---- boluses ----------------------------------------------------------
 
