@@ -141,6 +141,17 @@ def check_image():
     return why
 
 
+def image_view():
+    """(buffer, length, hex SHA-256, True) of the image checked at this boot, for the
+    application's periodic re-check (firmware/safety/selftest.py); None without one."""
+    if image is None:
+        return None
+    rom = _partition()
+    if rom is None:
+        return None
+    return rom, romfs_length(rom), image, True
+
+
 def board_module():
     if sys.platform == "rp2":
         from boards import pico

@@ -147,6 +147,10 @@ class Board:
         if self._wdt is not None:
             self._wdt.feed()
 
+    def watchdog_armed(self):
+        """The self-test's question: esp32 has no register to read back, so the WDT object."""
+        return self._wdt is not None
+
     def stop_watchdog(self):
         # esp32's WDT cannot be stopped: a timer keeps feeding it for the REPL
         wdt = self._wdt

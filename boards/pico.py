@@ -101,6 +101,10 @@ class Board:
         if self._wdt is not None:
             self._wdt.feed()
 
+    def watchdog_armed(self):
+        """The self-test's question, asked of the hardware: WATCHDOG CTRL.ENABLE set."""
+        return self._wdt is not None and bool(machine.mem32[WATCHDOG_CTRL] & WATCHDOG_ENABLE)
+
     def stop_watchdog(self):
         # machine.WDT has no stop; clear WATCHDOG CTRL.ENABLE so the REPL stays usable
         machine.mem32[WATCHDOG_CTRL] &= ~WATCHDOG_ENABLE

@@ -27,6 +27,8 @@ MIN_STEP_MS = 250  # the boards sample every 250 ms
 MAX_STEP_MS = 30000
 STEP_VOLUME_STEPS = 4  # 0.2 uL: the back-off's fit needs a few samples per uL, as a board has
 MODEL_FILE = "sim_model.json"  # beside the flash files in --state DIR (not a flash file itself)
+IMAGE_BYTES = 8192  # the stand-in application image the self-test hashes (a board's is ~100 KB)
+HASH_CHUNK = 2048  # so its periodic re-check spans passes, as the Pico's 4 KB chunks do
 
 
 def step_ms(rate, cap=MAX_STEP_MS):
@@ -38,15 +40,17 @@ def step_ms(rate, cap=MAX_STEP_MS):
 
 
 class SimPin:
-    """A pin the simulator reads and writes; no electrical behaviour."""
+    """A pin the simulator reads and writes; no electrical behaviour but a stuck line
+    (`stuck`: the level it reads whatever is written, `sim fault enable stuck`)."""
 
     def __init__(self, level=0):
         self.level = level
         self.edges = 0
+        self.stuck = None
 
     def __call__(self, x=None):
         if x is None:
-            return self.level
+            return self.level if self.stuck is None else self.stuck
         v = 1 if x else 0
         if v != self.level:
             self.edges += 1
@@ -162,6 +166,7 @@ class Board:
     has_battery = HAS_BATTERY
     vref_mv = 3300
     sample_floor_ms = MIN_STEP_MS  # the supervisor samples on every step at least this long
+    hash_chunk = HASH_CHUNK
 
     def __init__(self, start_us=0, seed=1, compliance=1.0, step_counter=False):
         from tools.sim.model import Model
@@ -185,6 +190,12 @@ class Board:
         self.step_cap_ms = MAX_STEP_MS
         self.watchdog_feeds = 0
         self._wdt_on = False
+        # the application image and the SHA-256 deploy would record with it (`sim fault image`)
+        import hashlib
+
+        self.image = bytearray(i * 7 & 0xFF for i in range(IMAGE_BYTES))
+        self.image_bad = False
+        self.image_sha = "".join("%02x" % b for b in hashlib.sha256(self.image).digest())
         self._engine = None
         self._counts = None
         self._synced_us = start_us
@@ -264,3 +275,17 @@ class Board:
 
     def stop_watchdog(self):
         self._wdt_on = False
+
+    def watchdog_armed(self):
+        return self._wdt_on
+
+    def app_image(self):
+        """(buffer, length, recorded SHA-256, checked at this boot) as boardsel.image_view: no
+        loader hashed it before the firmware ran, so the boot's self-test does."""
+        return memoryview(self.image), len(self.image), self.image_sha, False
+
+    def corrupt_image(self, on):
+        """Flip one byte of the image (or put it back): flash that lost a bit."""
+        if on != self.image_bad:
+            self.image[100] ^= 0x10
+            self.image_bad = on

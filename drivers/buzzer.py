@@ -18,3 +18,7 @@ class Buzzer:
         if on != self.on:
             self._pwm.duty_u16(self._duty if on else 0)
             self.on = on
+
+    def readback(self):
+        """True if the PWM holds the duty last set (a board fault or a lost setting shows)."""
+        return self._pwm.duty_u16() == (self._duty if self.on else 0)

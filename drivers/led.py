@@ -12,3 +12,7 @@ class Led:
         if on != self.on:
             self._pin(self._on_level if on else 1 - self._on_level)
             self.on = on
+
+    def readback(self):
+        """True if the pin reads the level last written."""
+        return self._pin() == (self._on_level if self.on else 1 - self._on_level)

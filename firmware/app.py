@@ -8,6 +8,7 @@ import sys
 
 from firmware import persist, safety, therapy, trend
 from firmware.pump import Pump
+from firmware.safety import selftest
 from firmware.shell import console
 from firmware.shell.auth import Auth
 from firmware.shell.shell import Shell
@@ -79,6 +80,9 @@ def build(board, start_time=None, fs=None, cause=None):
         pump.event("testhooks_enabled", flag=TESTHOOK_FLAG)
     # keep last: restores every service attached above from flash
     persist.boot(pump, cause or _reset_cause(board))
+    # the power-on self-test (issue 16, docs/safety.md): on the restored records, before the
+    # allowance below; a failure raises SELFTEST, a stopping alarm, so nothing moves
+    selftest.attach(pump)
     # the allowance from the restored record, before any command or the first pass can start
     # the motor (it holds until armed)
     pump.governor.service(pump)

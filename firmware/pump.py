@@ -77,6 +77,7 @@ class Pump:
         self.stepcheck = None  # type: Any  # the independent step count (safety.attach)
         self.restarts = None  # type: Any  # restarts into an occlusion (safety.attach)
         self.power = None  # type: Any  # the battery block and its line fault (safety.attach)
+        self.selftest = None  # type: Any  # the power-on self-test and periodic checks (app.build)
         # the dose governor is part of every pump, its first service: it arms the engine's
         # allowance on every pass, and the engine moves nothing until it has
         self.governor = Governor(self)

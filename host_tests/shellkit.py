@@ -10,11 +10,13 @@ from firmware import app, jsonout
 
 
 class Kit:
-    def __init__(self, json_mode=True):
+    def __init__(self, json_mode=True, watchdog=True):
         if sys.implementation.name == "micropython":
             heap.collect()  # many pumps per test: the port's 512 KB heap must not fragment
         self.board = simboard.Board()
         self.pump, self.sh = app.build(self.board)
+        if watchdog:
+            self.board.start_watchdog()  # as console.serve does after build (the self-test asks)
         self.events = []
         self.refused = 0
         self.pump.listeners.append(self._on_event)

@@ -86,7 +86,9 @@ def test_the_boot_imports_no_lazy_module():
     saved = _forget(LAZY_MODULES)
     try:
         # app.build itself: shellkit.Kit imports the groups up front for the test heap
-        pump, sh = app.build(simboard.Board())
+        board = simboard.Board()
+        pump, sh = app.build(board)
+        board.start_watchdog()  # as console.serve does after build
         pump.service()
         assert sh.handle(b"status").startswith("alarms:")
         loaded = [m for m in LAZY_MODULES if _imported(m)]

@@ -28,6 +28,7 @@ class Hk:
             heap.collect()  # a whole firmware per test: the port's heap must not fragment
         self.board = simboard.Board(step_counter=counter)
         self.pump, self.sh = app.build(self.board, fs=fs)
+        self.board.start_watchdog()  # as console.serve does after build (the self-test asks)
         self.sh.json = True
         self.eng = self.pump.engine
         self.s = self.eng._s

@@ -60,6 +60,7 @@ class Record:
         self._newest = -1  # slot holding the newest valid generation
         self.problems = []  # (slot, why) found by the last load
         self.found = False  # any slot existed at all (fresh pump: none)
+        self._written = None  # the check bytes of the last generation this firmware wrote
 
     def slot(self, i):
         return "%s.%d" % (self.name, i)
@@ -91,9 +92,24 @@ class Record:
         """Write a new generation over the older one; OSError if the write failed."""
         seq = (self.seq + 1) & 0xFFFFFFFF
         i = 1 if self._newest == 0 else 0
-        self._fs.write(self.slot(i), encode(self.version, self.kind, seq, payload))
+        self._written = None
+        data = encode(self.version, self.kind, seq, payload)
+        self._fs.write(self.slot(i), data)
         self.seq = seq
         self._newest = i
+        self._written = data[-CHECK_LEN:]
+
+    def verify(self):
+        """Read the newest generation back from flash: None if it is the one last written, else why."""
+        if self._written is None:
+            return "not written by this boot"
+        raw = self._fs.read(self.slot(self._newest))
+        r = decode(raw, self.kind, self.version)
+        if isinstance(r, str):
+            return r
+        if r[1] != self.seq or bytes(raw[-CHECK_LEN:]) != self._written:
+            return "reads back other than written"
+        return None
 
 
 def _newer(a, b):

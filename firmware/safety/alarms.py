@@ -25,6 +25,9 @@ TABLE = {
     "BATTERY_CRITICAL": (HIGH, True),
     # docs/safety.md: an amendment of SPEC 7 (the STEP pin's count disagrees with the engine's)
     "STEP_MISMATCH": (HIGH, True),
+    # docs/safety.md (issue 16): the power-on self-test or a periodic self-check failed; the
+    # detail names the checks
+    "SELFTEST": (HIGH, True),
     "RESERVOIR_MISMATCH": (HIGH, False),
     # docs/safety.md (issue 16): hours of delivery with the pressure sensor faulty, so no
     # occlusion can be detected; delivery goes on (withdrawal is the greater risk)

@@ -116,8 +116,9 @@ class Annunciator:
 
     def _show(self):
         """Write the buzzer and LED for where the pattern stands; allocation-free, never raises."""
-        on = self._test_ms > 0 or (self._tone is not None and _in_pulse(self._pulses, self._t))
-        lit = self._light is not None and (self._light_period == 0 or self._lt < self._light_on)
+        test = self._test_ms > 0
+        on = test or (self._tone is not None and _in_pulse(self._pulses, self._t))
+        lit = test or (self._light is not None and (self._light_period == 0 or self._lt < self._light_on))
         if self._buzzer is not None:
             self._buzzer.set(on)
         if self._led is not None:
@@ -126,3 +127,17 @@ class Annunciator:
     def beep(self, now_ms, ms=200):
         """A self-test beep of `ms` (the timer or the next `update` plays it)."""
         self._test_ms = ms
+
+    def test_pulse(self, ms):
+        """The self-test's pulse: buzzer and LED on now for `ms`, each output read back; 'ok' or
+        what failed (the timer, or the next `update`, ends the pulse)."""
+        self._test_ms = ms
+        self._show()
+        bad = []
+        if self._buzzer is not None and not self._buzzer.readback():
+            bad.append("buzzer")
+        if self._led is not None and not self._led.readback():
+            bad.append("led")
+        if self._buzzer is None and self._led is None:
+            return "absent"
+        return "ok" if not bad else " ".join(bad) + " reads back wrong"

@@ -20,6 +20,7 @@ from firmware import app
 def main(n):
     board = simboard.Board()
     pump, shell = app.build(board)
+    board.start_watchdog()  # as console.serve does after build (the self-test asks)
     shell.json = True
     for line in (
         "login clinician 1234",

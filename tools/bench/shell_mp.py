@@ -115,6 +115,7 @@ def run_ticker(e, work):
 def main(n):
     board = simboard.Board()
     pump, shell = app.build(board)
+    board.start_watchdog()  # as console.serve does after build (the self-test asks)
     shell.json = True
     e = pump.engine
     # the engine on the real clock: it then accounts for the real time between callbacks

@@ -1,8 +1,10 @@
 """The simulator's fault-injection commands (SPEC 10), driving the physical model.
 
 `sim occlude on|off|partial`, `sim leak ML_PER_DAY`, `sim fault
-pressure|reservoir|battery stuck|open|ok`, `sim stall on|off`, `sim battery
-VOLTS`, `sim button`, `sim refill ML` / `sim withdraw ML` (the syringe at the port), and
+pressure|reservoir|battery stuck|open|ok`, `sim fault image corrupt|ok` and `sim fault enable
+stuck|ok` (the board's flash image, the driver's EN line: the self-test's faults),
+`sim stall on|off`, `sim battery VOLTS`, `sim button`, `sim refill ML` / `sim withdraw ML`
+(the syringe at the port), and
 `sim model [compliance=UL_PER_KPA]` (the model's state, for the bench).
 Each moves no virtual time, except `sim button`, a press held for 100 ms as
 a finger would.
@@ -43,6 +45,8 @@ def handle(sim, words):
             raise PumpError(E_RANGE, "leak at most 100 mL/day")
         m.leak_ul_s = nl_day / 1000.0 / 86400.0
         return {"leak_ml_day": words[1]}
+    if cmd == "fault" and len(words) == 3 and words[1] in ("image", "enable"):
+        return _board_fault(board, words[1], words[2])
     if cmd == "fault":
         if len(words) != 3 or words[1] not in m.faults or words[2] not in ("stuck", "open", "ok"):
             raise PumpError(E_SYNTAX, "usage: sim fault pressure|reservoir|battery stuck|open|ok")
@@ -92,6 +96,20 @@ def handle(sim, words):
             m.compliance = c / 1000.0
         return {"model": m.fields()}
     raise PumpError(E_SYNTAX, "unknown sim command '%s'" % cmd[:20])
+
+
+def _board_fault(board, what, how):
+    # faults of the board, not the physical pump: the image on flash, the driver's EN line
+    if what == "image":
+        if how not in ("corrupt", "ok"):
+            raise PumpError(E_SYNTAX, "usage: sim fault image corrupt|ok")
+        board.corrupt_image(how == "corrupt")
+        return {"image": how}
+    if how not in ("stuck", "ok"):
+        raise PumpError(E_SYNTAX, "usage: sim fault enable stuck|ok")
+    pin = board.pins["en"]
+    pin.stuck = pin.level if how == "stuck" else None
+    return {"enable": how}
 
 
 def _press(sim):

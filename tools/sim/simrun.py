@@ -45,12 +45,14 @@ class Simulator:
             "sim", ANY, self.cmd_sim, "sim run DURATION|...", "simulator controls (sim board only)"
         )
         self.board.start_ticks(self.pump.engine.on_tick)
+        self.board.start_watchdog()  # as console.serve does after build; the self-test asks
 
     def power_cut(self, ms):
         """Power off for `ms` of virtual time, then boot again (plain mode, logged out)."""
         self.pump.engine.stop()
         self.pump.store.enabled = False  # the old firmware is gone: it writes nothing more
         self.board.stop_ticks()
+        self.board.stop_watchdog()  # a reset disarms it: the new boot must arm it again
         self.board.clock.advance_ms(ms)
         # dropped before the new one is built, as RAM is lost: two whole firmwares at once
         # did not fit a fragmented 512 KB heap (the trend's 6 KB array failed)
