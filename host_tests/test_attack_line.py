@@ -68,8 +68,8 @@ def test_a_downward_correction_on_a_fresh_pump_finds_no_dose_that_never_left():
 
 
 def test_a_cancelled_stronger_refill_left_in_the_reservoir_stays_counted():
-    """10 mg/mL; a refill of 20 mg/mL goes in and is cancelled. A second refill withdraws 17.9 mL
-    (within the discrepancy margin) and adds 17.9 mL of 10 mg/mL: about 2 mL of 20 mg/mL stays.
+    """10 mg/mL; a refill of 20 mg/mL goes in and is cancelled. A second refill withdraws all but
+    1.9 mL (within the discrepancy margin) and adds as much of 10 mg/mL: 1.9 mL of 20 mg/mL stays.
     The confirmed refill cleared what the cancelled one left: 16.4 mg in 24 h of 15 mg/day."""
     k, tip = line_kit("10mg/mL", 10 * MG, "0.2", 200000, "10mg", dt=20 * MIN, most=200)
     tip.run(2 * H)
@@ -83,13 +83,15 @@ def test_a_cancelled_stronger_refill_left_in_the_reservoir_stays_counted():
     tip.refilled(20 * MG)
     tip.run(H)
     k.ok("refill begin")
-    left = _ml_nl(k.ok("status")["reservoir_ml"]) - 17900000
-    k.ok("refill withdrawn 17.9")
-    k.ok("sim withdraw 17.9")
-    k.ok("refill add 17.9")
-    k.ok("sim refill 17.9")
+    had = _ml_nl(k.ok("status")["reservoir_ml"])
+    out = had - 1900000  # 1.9 mL left: within the discrepancy margin, so no confirm is asked
+    w = "%d.%06d" % (out // 1000000, out % 1000000)
+    k.ok("refill withdrawn %s" % w)
+    k.ok("sim withdraw %s" % w)
+    k.ok("refill add %s" % w)
+    k.ok("sim refill %s" % w)
     k.ok("refill confirm")
-    tip.refilled((left * 20 * MG + 17900000 * 10 * MG) // (left + 17900000) + 1)
+    tip.refilled((1900000 * 20 * MG + out * 10 * MG) // had + 1)
     assert k.count("refill_mixed") == 1
     program(k, "continuous 15mg")
     tip.run(30 * H)

@@ -73,8 +73,9 @@ class Reservoir:
         ppm = s.sensors.reservoir_ppm() if s is not None else None
         if ppm is None:
             return None
-        if ppm < 0:
-            ppm = 0
+        # the sensor's noise reads past either end: the reservoir holds 0 .. its capacity, and a
+        # tracked volume above it could never be withdrawn (`refill withdrawn` refuses it)
+        ppm = 0 if ppm < 0 else 1000000 if ppm > 1000000 else ppm
         return ppm * (capacity_nl(self._pump) // 1000) // 1000
 
     def daily_nl(self):
