@@ -259,6 +259,36 @@ def cmd_ports(args):
     return 0
 
 
+def cmd_sim(args):
+    """`sim status|stop`: the background simulator that keeps DIR's pump alive between calls."""
+    from tools.pumpctl import simserver
+
+    if not args.state or args.port != "sim":
+        raise conn.PumpError("E_SYNTAX", "sim status|stop is for the simulator of --state DIR")
+    state = simserver.state_dir(args.state)
+    try:
+        fd = simserver.lock(state, args.timeout or 600.0)
+        try:
+            if args.action == "stop":
+                pid = simserver.stop(state)
+                print(
+                    "stopped the simulator of %s (pid %d); the next call starts it again" % (state, pid)
+                    if pid
+                    else "no simulator running for %s" % state
+                )
+                return 0
+            d = simserver.info(state)
+            if d is not None and simserver.alive(state, d):
+                print("running: %s, pid %d, for %s" % (d["url"], d["pid"], state))
+            else:
+                print("not running for %s; the next call starts it" % state)
+            return 0
+        finally:
+            simserver.unlock(fd)
+    except simserver.Error as e:
+        raise conn.PumpError(e.code, e.msg) from None
+
+
 def cmd_deploy(args):
     import importlib
 
