@@ -210,6 +210,22 @@ def test_a_host_that_lost_power_comes_back_as_a_pump_after_a_power_cut(capsys):
     assert "UNEXPECTED_RESET" in [a["code"] for a in st["alarms"]]  # as a board after a cut
 
 
+def test_a_host_shutting_down_in_order_stops_it_cleanly(capsys):
+    state = fresh()
+    ok(capsys, state, "program", RX, "--yes", "--pin", "1234", "--start")
+    ok(capsys, state, "send", "sim run 1h")
+    d = simserver.info(state)
+    assert d is not None
+    # SIGTERM to every process at once, as a host's shutdown sends it
+    os.kill(d["sim_pid"], signal.SIGTERM)
+    os.kill(d["pid"], signal.SIGTERM)
+    assert gone(d["pid"]) and gone(d["sim_pid"])
+    assert not os.path.exists(os.path.join(state, serve.INFO))
+    st = status(capsys, state)
+    assert st["state"] == "running" and st["clock"] == "2026-01-01T01:00:00"
+    assert "UNEXPECTED_RESET" not in [a["code"] for a in st["alarms"]]
+
+
 @pytest.mark.parametrize("why", ["dead pid", "earlier boot", "pid reused"])
 def test_a_stale_url_file_is_replaced_by_a_fresh_start(capsys, why):
     state = fresh()

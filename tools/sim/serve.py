@@ -69,6 +69,14 @@ def _stop(signum, frame):
     raise Stop()
 
 
+def _deaf():
+    # the simulator leaves stopping to this relay: a host shutting down sends SIGTERM to every
+    # process at once, and the relay's answer (the end of the simulator's input) is the clean
+    # shutdown that saves the records; the simulator's own default would cut it dead
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+
+
 class Relay:
     def __init__(self, state, log):
         self.state = state
@@ -92,6 +100,7 @@ class Relay:
             stdout=subprocess.PIPE,
             stderr=self.log,
             bufsize=0,
+            preexec_fn=_deaf,
         )
         assert self.sim.stdout is not None
         out = self.sim.stdout.fileno()
