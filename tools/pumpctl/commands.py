@@ -145,7 +145,8 @@ def cmd_login(pump, args):
 def cmd_send(pump, args):
     line = " ".join(args.line)
     if args.pin or os.environ.get("PUMPCTL_PIN"):
-        # each simulator call is a fresh boot (logged out): log in first when a PIN is given
+        # a PIN given logs in first: a fresh simulator (no --state) starts logged out, and a board's
+        # or DIR's session may have ended (ten idle minutes of the pump's time)
         login(pump, args)
     m = re.fullmatch(r"sim run (\d+[smhd])", line.strip())
     if m and args.port == "sim":
