@@ -291,3 +291,27 @@ def test_a_call_that_cannot_get_its_turn_is_one_line(capsys):
         simserver.unlock(fd)
     assert rc == 1 and err.splitlines()[-1].startswith("E_BUSY: ")
     assert "waiting for another pumpctl" in err or len(err.splitlines()) == 1
+
+
+def test_make_sim_on_a_served_dir_is_refused(capsys):
+    state = fresh()
+    status(capsys, state)
+    p = subprocess.run(
+        [sys.executable, "-m", "tools.sim.launch", "--state", state],
+        cwd=ROOT,
+        input=b"status\n",
+        capture_output=True,
+        timeout=60,
+    )
+    err = p.stderr.decode()
+    assert p.returncode == 1 and err.startswith("E_SIM: ") and "sim stop" in err
+    assert len(err.splitlines()) == 1
+    ok(capsys, state, "sim", "stop")
+    p = subprocess.run(
+        [sys.executable, "-m", "tools.sim.launch", "--state", state],
+        cwd=ROOT,
+        input=b"json on\nstatus\n",
+        capture_output=True,
+        timeout=60,
+    )
+    assert p.returncode == 0 and b'"state": "stopped"' in p.stdout  # stopped: make sim has DIR
