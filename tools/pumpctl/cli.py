@@ -110,6 +110,12 @@ def parser():
     )
     s = command("plot", "delivery, pressure, reservoir over time to PNG")
     s.add_argument("file", type=at.output_file, help="the PNG to write")
+    s = command("sim", "the background simulator of --state DIR: is it running, stop it")
+    s.add_argument(
+        "action",
+        choices=("status", "stop"),
+        help="status: its URL and pid; stop: shut the simulated pump down cleanly and end it",
+    )
     command("ports", "the serial ports present; candidate boards marked *")
     s = command("deploy", "compile and copy the firmware to a board (--port required)")
     s.add_argument("--no-reset", action="store_true", help="copy only; do not reset and check")
@@ -164,6 +170,8 @@ def run(args):
     if args.state and args.port not in (None, "sim"):
         raise conn.PumpError("E_SYNTAX", "--state is for the simulator (--port sim)")
     args.port = pick_port(args)
+    if args.cmd == "sim":
+        return commands.cmd_sim(args)
     if args.cmd == "deploy":
         return commands.cmd_deploy(args)
     if args.cmd == "trumpet":

@@ -145,7 +145,8 @@ def cmd_login(pump, args):
 def cmd_send(pump, args):
     line = " ".join(args.line)
     if args.pin or os.environ.get("PUMPCTL_PIN"):
-        # each simulator call is a fresh boot (logged out): log in first when a PIN is given
+        # a PIN given logs in first: a fresh simulator (no --state) starts logged out, and a board's
+        # or DIR's session may have ended (ten idle minutes of the pump's time)
         login(pump, args)
     m = re.fullmatch(r"sim run (\d+[smhd])", line.strip())
     if m and args.port == "sim":
@@ -257,6 +258,36 @@ def cmd_ports(args):
     else:
         print("without --port, pumpctl uses the simulator (no Pico present)")
     return 0
+
+
+def cmd_sim(args):
+    """`sim status|stop`: the background simulator that keeps DIR's pump alive between calls."""
+    from tools.pumpctl import simserver
+
+    if not args.state or args.port != "sim":
+        raise conn.PumpError("E_SYNTAX", "sim status|stop is for the simulator of --state DIR")
+    state = simserver.state_dir(args.state)
+    try:
+        fd = simserver.lock(state, args.timeout or 600.0)
+        try:
+            if args.action == "stop":
+                pid = simserver.stop(state)
+                print(
+                    "stopped the simulator of %s (pid %d); the next call starts it again" % (state, pid)
+                    if pid
+                    else "no simulator running for %s" % state
+                )
+                return 0
+            d = simserver.info(state)
+            if d is not None and simserver.alive(state, d):
+                print("running: %s, pid %d, for %s" % (d["url"], d["pid"], state))
+            else:
+                print("not running for %s; the next call starts it" % state)
+            return 0
+        finally:
+            simserver.unlock(fd)
+    except simserver.Error as e:
+        raise conn.PumpError(e.code, e.msg) from None
 
 
 def cmd_deploy(args):

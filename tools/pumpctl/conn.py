@@ -113,8 +113,52 @@ class SerialLink(_Link):
         self._s.close()
 
 
+class ServedLink(SerialLink):
+    """`--state DIR`: the background simulator of DIR on its `socket://` URL, this call's turn held.
+
+    The simulated pump lives between calls (tools/pumpctl/simserver.py starts it with the first
+    one), so a call is a connection, as to a board: no boot, no log entries of its own, a
+    bolus or a login carried on to the next call. Virtual time moves only with `sim run`.
+    """
+
+    def __init__(self, state, timeout=600.0):
+        from tools.pumpctl import simserver
+
+        self.state = simserver.state_dir(state)
+        try:
+            self._lock = simserver.lock(self.state, timeout)
+        except simserver.Error as e:
+            raise PumpError(e.code, e.msg) from None
+        try:
+            url = simserver.ensure(self.state)
+            try:
+                super().__init__(url, timeout=timeout)
+            except PumpError as e:
+                raise PumpError(
+                    "E_SIM",
+                    "the simulator of %s does not answer on %s (%s); pumpctl --state %s sim stop"
+                    % (self.state, url, e.msg.split(";")[0], self.state),
+                ) from None
+        except simserver.Error as e:
+            simserver.unlock(self._lock)
+            raise PumpError(e.code, e.msg) from None
+        except BaseException:
+            simserver.unlock(self._lock)
+            raise
+
+    def close(self):
+        from tools.pumpctl import simserver
+
+        try:
+            super().close()
+        finally:
+            if self._lock is not None:
+                simserver.unlock(self._lock)
+                self._lock = None
+
+
 class SimLink(_Link):
-    """The simulator as a subprocess on pipes; `state` keeps its flash between calls."""
+    """A fresh simulator as a subprocess on pipes (no `--state`, or the bench's own run)."""
 
     def __init__(self, state=None, timeout=600.0, extra=()):
         super().__init__(timeout)
@@ -166,8 +210,10 @@ class SimLink(_Link):
 
 
 def open_link(port, state=None, timeout=None):
+    if port == "sim" and state:
+        return ServedLink(state, timeout=timeout or 600.0)
     if port == "sim":
-        return SimLink(state=state)
+        return SimLink()
     return SerialLink(port, timeout=timeout or 10.0)
 
 
@@ -201,4 +247,9 @@ class Pump:
 
 
 def connect(port="sim", state=None, timeout=None):
-    return Pump(open_link(port, state=state, timeout=timeout))
+    link = open_link(port, state=state, timeout=timeout)
+    try:
+        return Pump(link)
+    except BaseException:
+        link.close()  # a served simulator's lock goes with it
+        raise

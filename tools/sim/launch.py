@@ -24,10 +24,44 @@ def env():
     return dict(os.environ, MICROPYPATH=os.pathsep.join([ROOT, ".frozen"]))
 
 
+def claim(state):
+    """`make sim SIM_ARGS='--state DIR'`: DIR's lock for the session, or None with one line on stderr.
+
+    One flash, one simulator: not while pumpctl's background simulator serves DIR
+    (tools/pumpctl/simserver.py) or a pumpctl call holds it.
+    """
+    from tools.pumpctl import simserver
+
+    try:
+        fd = simserver.lock(state, 0.0)
+    except simserver.Error as e:
+        sys.stderr.write("%s: %s\n" % (e.code, e.msg))
+        return None
+    try:
+        d = simserver.info(state)
+        if d is not None and simserver.alive(state, d):
+            sys.stderr.write(
+                "E_SIM: %s is served by pumpctl's background simulator (pid %d): "
+                "pumpctl --state %s sim stop first\n" % (state, d["pid"], state)
+            )
+            simserver.unlock(fd)
+            return None
+    except simserver.Error as e:
+        sys.stderr.write("%s: %s\n" % (e.code, e.msg))
+        simserver.unlock(fd)
+        return None
+    return fd
+
+
 def main(argv=None):
     args = list(sys.argv[1:] if argv is None else argv)
     if sys.stdin.isatty():
         args += ["--tty", "1"]
+    if "--state" in args[:-1]:
+        i = args.index("--state") + 1
+        args[i] = os.path.abspath(args[i])  # the simulator runs in the repository
+        if claim(args[i]) is None:
+            return 1
     try:
         return subprocess.call(command(args), env=env(), cwd=ROOT)
     except KeyboardInterrupt:

@@ -123,6 +123,14 @@ class Simulator:
                 out.append(r)
         return out
 
+    def save(self):
+        """--state DIR: the flash files and the physical model written there now (the background
+        simulator's `sim save` after each pumpctl call), so DIR is as the call left it."""
+        self.board.save_model(self.opts.get("state"))
+        sync = getattr(self.fs, "sync", None)
+        if sync is not None:
+            sync()
+
     def shutdown(self):
         """End of input: a clean shutdown, records and clock saved for the next start."""
         self.pump.engine.stop()
@@ -147,6 +155,12 @@ class Simulator:
             ms = 0 if len(words) == 1 or words[1] == "0" else parse_duration_ms(words[1])
             self.power_cut(ms)
             return {"power_cut_ms": ms, "text": "power restored; firmware restarted"}
+        if words[0] == "save":
+            # the host's copy, not the pump's doing: no time moves, nothing is logged
+            if len(words) != 1:
+                raise PumpError(E_SYNTAX, "usage: sim save")
+            self.save()
+            return {"saved": bool(self.opts.get("state"))}
         from tools.sim import simcmds
 
         return simcmds.handle(self, words)

@@ -25,6 +25,8 @@ class StateFs(MemFs):
         except OSError:
             names = []
         for name in names:
+            if name.startswith("."):
+                continue  # the host's files beside the flash (the background simulator's URL, lock, log)
             data = self._disk.read(name)
             if data is not None:
                 self.files[name] = data
