@@ -23,7 +23,27 @@ def _at_rail(mv):
     return mv < RAIL_LO_MV or mv > RAIL_HI_MV
 
 
-class Analog:
+class Jumps:
+    """The rate check both sensor drivers share: `_max_step` (0: none), `_prev`, `_jumps`."""
+
+    _max_step = 0
+    _prev = None  # type: int | None
+    _jumps = 0
+
+    def _jumpy(self, v):
+        # a step beyond `_max_step` from the last value adds 4 to a count that each good sample
+        # takes 1 from: 9 is three jumps close together, not one glitch or one real step
+        if self._max_step and self._prev is not None:
+            step = v - self._prev
+            if step > self._max_step or -step > self._max_step:
+                self._jumps += 4
+            elif self._jumps:
+                self._jumps -= 1
+        self._prev = v
+        return self._jumps >= 9
+
+
+class Analog(Jumps):
     """`adc` has read_u16(); the value is lo_unit at lo_mv and hi_unit at hi_mv, linear."""
 
     def __init__(self, adc, lo_mv, hi_mv, lo_unit, hi_unit, vref_mv=3300, max_step=0, frozen_ms=FROZEN_MS):
@@ -69,16 +89,10 @@ class Analog:
             self._prev = None
             return self.health
         v = self.to_unit(mv)
-        if self._max_step and self._prev is not None:
-            step = v - self._prev
-            if step > self._max_step or -step > self._max_step:
-                self._jumps += 4
-            elif self._jumps:
-                self._jumps -= 1
-        self._prev = v
+        jumpy = self._jumpy(v)
         if self._still_ms >= self._frozen_ms:
             self.health = FROZEN
-        elif self._jumps >= 9:  # three jumps close together: not one glitch or one real step
+        elif jumpy:
             self.health = IMPLAUSIBLE
         else:
             self.health = OK

@@ -7,13 +7,13 @@ read is short (25 clock pulses, well under the 60 us that would power it
 down) and never waits: `sample` is called once per sampling period.
 """
 
-from drivers.analog import IMPLAUSIBLE, OK, TIMEOUT
+from drivers.analog import IMPLAUSIBLE, OK, TIMEOUT, Jumps
 
 TIMEOUT_MS = 1000  # 10 SPS default: 100 ms per conversion, so 10 missed in a row
 FULL = 0x7FFFFF
 
 
-class HX711:
+class HX711(Jumps):
     def __init__(
         self, dout, sck, zero=0, per_unit=1, max_step=0, timeout_ms=TIMEOUT_MS, span=None, span_unit=1
     ):
@@ -69,14 +69,7 @@ class HX711:
             v = (raw - self.zero) * self.span_unit // self.span
         else:
             v = (raw - self.zero) // self.per_unit
-        if self._max_step and self._prev is not None:
-            step = v - self._prev
-            if step > self._max_step or -step > self._max_step:
-                self._jumps += 4
-            elif self._jumps:
-                self._jumps -= 1
-        self._prev = v
-        if self._jumps >= 9:
+        if self._jumpy(v):
             self.health = IMPLAUSIBLE
         else:
             self.health = OK

@@ -114,6 +114,19 @@ def _flat(points):
     return out
 
 
+def _continuous(p, text, what, conc, spm):
+    # one rate all day: continuous, and the continuous trial
+    kind, v = _amount(text, "daily dose")
+    if v <= 0:
+        raise PumpError(E_RANGE, "daily dose must be above 0")
+    r = steps_of(kind, v, conc, spm)
+    if r == 0:
+        p.nil.append((what, True))
+    p.points = [(0, r)]
+    p.daily_num = r * DAY
+    p.req_ng_num = ng_of(kind, v, conc) * DAY
+
+
 def build(words, conc, spm):
     """Parse `program ...` words into a Program; PumpError (nothing changed) if malformed."""
     if not words or words[0] not in MODES:
@@ -124,15 +137,7 @@ def build(words, conc, spm):
     if mode == "continuous":
         if len(args) != 1:
             raise PumpError(E_SYNTAX, "usage: program continuous DAILY")
-        kind, v = _amount(args[0], "daily dose")
-        if v <= 0:
-            raise PumpError(E_RANGE, "daily dose must be above 0")
-        r = steps_of(kind, v, conc, spm)
-        if r == 0:
-            p.nil.append(("daily dose", True))
-        p.points = [(0, r)]
-        p.daily_num = r * DAY
-        p.req_ng_num = ng_of(kind, v, conc) * DAY
+        _continuous(p, args[0], "daily dose", conc, spm)
     elif mode == "flex":
         _flex(p, args, conc, spm)
     elif mode == "periodic":
@@ -238,15 +243,7 @@ def _trial(p, args, conc, spm):
         if "days" not in kv:
             raise PumpError(E_SYNTAX, "usage: program trial continuous DAILY days=N")
         p.t_days = integer(kv["days"], 1, 60, "days")
-        kind, v = _amount(rest[0], "daily dose")
-        if v <= 0:
-            raise PumpError(E_RANGE, "daily dose must be above 0")
-        r = steps_of(kind, v, conc, spm)
-        if r == 0:
-            p.nil.append(("trial daily dose", True))
-        p.points = [(0, r)]
-        p.daily_num = r * DAY
-        p.req_ng_num = ng_of(kind, v, conc) * DAY
+        _continuous(p, rest[0], "trial daily dose", conc, spm)
         return
     if not rest:
         raise PumpError(E_SYNTAX, "usage: program trial %s DOSE/DURATION ..." % p.t_kind)
