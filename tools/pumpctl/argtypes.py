@@ -24,21 +24,23 @@ def _fail(e):
     return argparse.ArgumentTypeError("%s: %s" % (e.code, e.msg))
 
 
-def duration(text):
-    """'90s', '15m', '2h', '7d' -> the text (the pump reads it)."""
+def _checked(fn, text):
+    # the firmware's own parser, its refusal as argparse's
     try:
-        parse.duration_s(text)
+        return fn(text)
     except PumpError as e:
         raise _fail(e) from None
+
+
+def duration(text):
+    """'90s', '15m', '2h', '7d' -> the text (the pump reads it)."""
+    _checked(parse.duration_s, text)
     return text
 
 
 def seconds(text):
     """A duration with its unit -> seconds (for the host's own waits)."""
-    try:
-        return parse.duration_s(text)
-    except PumpError as e:
-        raise _fail(e) from None
+    return _checked(parse.duration_s, text)
 
 
 def minutes(text):
@@ -50,43 +52,36 @@ def minutes_list(text):
     return [minutes(w) for w in text.split(",")]
 
 
+def _volume(text):
+    return parse.decimal(parse.split_unit(text, ("mL",))[0], 6, "volume")
+
+
 def volume_ml(text):
     """'0.2mL' -> the text; a bare '0.2' is refused (E_UNIT)."""
-    try:
-        num, _unit = parse.split_unit(text, ("mL",))
-        parse.decimal(num, 6, "volume")
-    except PumpError as e:
-        raise _fail(e) from None
+    _checked(_volume, text)
     return text
 
 
 def concentration(text):
     """'10mg/mL', '2000mcg/mL' -> the text."""
-    try:
-        units.parse_conc(text)
-    except PumpError as e:
-        raise _fail(e) from None
+    _checked(units.parse_conc, text)
     return text
+
+
+def _rate(text):
+    if parse.decimal(parse.split_unit(text, RATE_UNITS)[0], 6, "rate") <= 0:
+        raise PumpError("E_RANGE", "rate must be above 0")
 
 
 def rate(text):
     """'0.2mL/day', '0.5mL/h' -> the text; a bare number is refused (E_UNIT)."""
-    try:
-        num, _unit = parse.split_unit(text, RATE_UNITS)
-        if parse.decimal(num, 6, "rate") <= 0:
-            raise PumpError("E_RANGE", "rate must be above 0")
-    except PumpError as e:
-        raise _fail(e) from None
+    _checked(_rate, text)
     return text
 
 
 def density(text):
     """'0.9982g/mL' -> 0.9982 (g/mL)."""
-    try:
-        num, _unit = parse.split_unit(text, DENSITY_UNITS)
-        v = parse.decimal(num, 6, "density")
-    except PumpError as e:
-        raise _fail(e) from None
+    v = _checked(lambda t: parse.decimal(parse.split_unit(t, DENSITY_UNITS)[0], 6, "density"), text)
     if v <= 0:
         raise argparse.ArgumentTypeError("E_RANGE: density must be above 0")
     return v / 10**6
@@ -94,10 +89,7 @@ def density(text):
 
 def count(text):
     """A whole number of things (entries, reads): no unit, 1 or more."""
-    try:
-        return parse.integer(text, 1, 10**6, "count")
-    except PumpError as e:
-        raise _fail(e) from None
+    return _checked(lambda t: parse.integer(t, 1, 10**6, "count"), text)
 
 
 def input_file(text):
