@@ -128,3 +128,20 @@ def test_steps_a_power_cut_hid_move_the_line_too():
         m += 60
     tip.run(26 * H)
     within_limit(tip.worst_24h(), MORPHINE_LIMIT, 20 * MG)
+
+
+def test_a_change_to_another_drug_counts_the_old_one_against_its_own_limit():
+    """Morphine 10 mg/mL at 15 mg/day for a day (0.5 mL catheter), then stopped, the reservoir
+    drawn and refilled, `rx drug bupivacaine 10mg/mL` at 20 mg/day: the morphine still in the
+    catheter went out on top of the day's 15 mg, 16.25 mg of morphine in 24 h, counted against
+    bupivacaine's 20 mg. Each drug now counts as a share of its own limit."""
+    k, tip = line_kit("10mg/mL", 10 * MG, "0.5", 500000, "15mg", most=400)
+    tip.run(24 * H)
+    k.ok("stop")
+    refill(k, tip, "15", confirm="refill confirm nobridge")
+    k.ok("rx drug bupivacaine 10mg/mL")
+    tip.refilled(0)  # the reference counts the morphine only
+    program(k, "continuous 20mg", start=True)
+    tip.run(30 * H)
+    within_limit(tip.worst_24h(), MORPHINE_LIMIT, 10 * MG)
+    assert k.count("governor_rescaled") == 1

@@ -148,6 +148,20 @@ class Curve:
         if len(self.verts) > MAXV:
             self._merge()
 
+    def scale(self, num, den):
+        """Every dose figure times num/den (a change of drug, valued in the new drug's limit):
+        the past read as lower bounds rounds down, the tolerances up; the open segment's slope
+        is dropped, so the next point starts afresh."""
+        for v in self.verts:
+            v[1] = v[1] * num // den
+            if v[2] > 0:
+                v[2] = (v[2] * num + den - 1) // den
+            v[4] = 0
+        self.obs[1] = self.obs[1] * num // den
+        self._tol = (self._tol * num + den - 1) // den
+        self._k = None
+        self._qseg = 0
+
     def snapshot(self, d):
         d["verts"] = [list(v) for v in self.verts]
         d["obs"] = list(self.obs)

@@ -49,6 +49,7 @@ class Governor:
         self._intake = Intake()
         self._line_known = False  # the line's volume was typed, not the unknown 1 mL
         self._extra = 0  # fg found by a re-valuation this pass
+        self._hard = 0  # the hard daily limit (ng) the curve is valued in: the drug's
         self.capped = False
         self._held = 0
         self._dropped = 0
@@ -133,6 +134,21 @@ class Governor:
             x -= r[1]
         return (x + FG_PER_NG - 1) // FG_PER_NG if x > 0 else 0
 
+    def _rescale(self, new, old, now):
+        # another drug: what the window and the line hold of the old one counts as the same
+        # share of the new drug's hard limit (each drug as a fraction of its own limit, the sum
+        # at most one), rounded towards counting more
+        up = lambda x: (x * new + old - 1) // old  # noqa: E731
+        self.F = up(self.F)
+        self._curve.scale(new, old)
+        if self._line is not None:
+            self._line.scale(new, old)
+        self._intake.scale(new, old)
+        for r in self._assumed:
+            r[1] = up(r[1])
+        self._curve.jump(now, self.F)
+        self.pump.event("governor_rescaled", old_ng=old, new_ng=new)
+
     def _revalue(self, vol):
         fg = self._intake.revalue(vol, self.pump.pump_ms())
         if fg:
@@ -173,6 +189,10 @@ class Governor:
         if self._seen is None:
             self._seen = src
         d = self._drug()
+        if d is not None:
+            if self._hard and d[2] != self._hard:
+                self._rescale(d[2], self._hard, now)
+            self._hard = d[2]
         n = src - self._seen
         fg = self._take(n, d)
         self.F += fg
@@ -278,6 +298,7 @@ class Governor:
             "concs": recs,
             "nlin": nl_in,
             "known": 1 if self._line_known else 0,
+            "hard": self._hard,
         }
         self._curve.snapshot(d)
         return d
@@ -299,6 +320,7 @@ class Governor:
         self.capped = bool(d["capped"])
         self._assumed = [list(r) for r in d.get("assumed", [])]
         self._line_known = bool(d.get("known", 0))
+        self._hard = d.get("hard", 0)
         self._intake.restore(d.get("concs", []), d.get("nlin", 0))
         self._restored = True
 

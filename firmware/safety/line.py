@@ -73,6 +73,10 @@ class Line:
                 ps.append([y1 - y0, m])
         self.parcels = ps
 
+    def scale(self, num, den):
+        for p in self.parcels:
+            p[1] = (p[1] * num + den - 1) // den
+
     def top(self, conc):
         m = conc
         for p in self.parcels:
@@ -169,6 +173,11 @@ class Intake:
                 fg += want - r[5]
                 r[5] = want
         return fg
+
+    def scale(self, num, den):
+        for r in self.recs:
+            r[1] = (r[1] * num + den - 1) // den
+            r[5] = (r[5] * num + den - 1) // den
 
     def snapshot(self):
         return [list(r) for r in self.recs], self.nl_in
