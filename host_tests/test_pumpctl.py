@@ -257,6 +257,16 @@ def test_refill_confirms_or_cancels_leaving_the_pump_running(capsys):
     after = status(capsys, state)
     assert after["state"] == "running"
     assert abs(after["reservoir_ml"] - 15.0) < 0.001
+    # pumpctl did the syringe's part on the simulator: its reservoir holds the same 15 mL, so a day
+    # of cross-checks against the sensor finds no mismatch (before, the model kept the old level)
+    pump = conn.connect("sim", state=state)
+    try:
+        assert abs(pump.call("sim model")["model"]["reservoir_ul"] - 15000) < 1
+        pump.call("sim run 1d")
+        codes = [a["code"] for a in pump.call("status")["alarms"]]
+    finally:
+        pump.close()
+    assert "RESERVOIR_MISMATCH" not in codes, codes
 
 
 def test_prime_follows_the_bolus_to_its_end(capsys):

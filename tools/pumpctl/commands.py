@@ -206,12 +206,22 @@ def cmd_refill(pump, args):
             pump.call("refill cancel")
             print("refill cancelled")
             return 1
+        if pump.simulated():
+            # the simulator's reservoir moves only with its syringe (SPEC 10 `sim withdraw`/`sim refill`):
+            # a clinician empties and fills it before confirming, so the sensor agrees with the pump's figure
+            pump.call("sim withdraw " + _ml(args.withdrawn))
+            pump.call("sim refill " + _ml(args.add))
         d = pump.call("refill confirm" + (" nobridge" if args.nobridge else ""))
     except conn.PumpError:
         pump.call("refill cancel", check=False)
         raise
     print("refilled: %s" % json.dumps(d))
     return 0
+
+
+def _ml(text):
+    # '2.5mL' -> '2.5', the simulator's syringe takes mL (argtypes.volume_ml checked the unit)
+    return text[: -len("mL")]
 
 
 def cmd_log(pump, args):

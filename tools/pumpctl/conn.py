@@ -245,6 +245,10 @@ class Pump:
     def close(self):
         self.link.close()
 
+    def simulated(self):
+        """True when the pump is the simulator, whose syringe work pumpctl does (`sim refill`)."""
+        return isinstance(self.link, (SimLink, ServedLink))
+
 
 def connect(port="sim", state=None, timeout=None):
     link = open_link(port, state=state, timeout=timeout)
