@@ -10,32 +10,12 @@ tick counter with the elapsed wall clock and its dropped-tick counter.
 """
 
 import json
-import os
-import subprocess
-
-from tools.sim import launch
 
 
 def measure(quick=False):
-    n = "30" if quick else "500"
-    res = subprocess.run(
-        [
-            launch.micropython_path(),
-            "-X",
-            "heapsize=1M",
-            os.path.join(launch.ROOT, "tools", "bench", "shell_mp.py"),
-            n,
-        ],
-        env=launch.env(),
-        cwd=launch.ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    lines = res.stdout.strip().splitlines()
-    if res.returncode != 0 or not lines:
-        raise RuntimeError("bench_shell_mp failed: " + (res.stdout + res.stderr)[-800:])
-    d = json.loads(lines[-1])
+    from tools.bench import micropython
+
+    d = micropython("shell_mp.py", ["30" if quick else "500"], timeout=600)
     d["port"] = "micropython unix port, ticks from a thread (GIL), engine on the real clock"
     return d
 
