@@ -26,7 +26,7 @@ TESTHOOK = 2
 TESTHOOK_FLAG = "testhooks"
 
 # Every shell command, and the module of firmware/shell/ whose `register(shell)` adds it: the one
-# table of them (host_tests/test_lazy_commands.py checks it against what each module registers).
+# table of them (host_tests/core/test_lazy_commands.py checks it against what each module registers).
 COMMANDS = (
     ("cmd_core", BOOT, ("help", "version", "json", "status", "start", "stop")),
     ("cmd_session", FIRST_USE, ("login", "logout", "passwd")),

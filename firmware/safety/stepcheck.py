@@ -39,7 +39,7 @@ MISMATCH = 1  # steps the two counts may differ by at a read
 SLACK = 2  # steps beyond the commanded rate's credit: the DDA's phase and a read's skew
 _SMALL = (1 << 30) - 1
 
-# slot numbers of the engine's state array (firmware/dose.py; host_tests/test_stepcheck.py checks
+# slot numbers of the engine's state array (firmware/dose.py; host_tests/safety/test_stepcheck.py checks
 # they match: MicroPython keeps `_X = const(...)` out of the module's globals)
 SLOTS = {
     "ACC": 0,

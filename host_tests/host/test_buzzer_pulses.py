@@ -7,7 +7,8 @@ import os
 from tools.emu import rp2emu
 
 _spec = importlib.util.spec_from_file_location(
-    "board_suite", os.path.join(os.path.dirname(__file__), "board", "test_board.py")
+    "board_suite",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "board", "test_board.py"),
 )
 board_suite = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(board_suite)  # type: ignore[union-attr]

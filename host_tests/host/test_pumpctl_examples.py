@@ -10,7 +10,7 @@ import pytest
 
 from tools.pumpctl import cli, rxfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = sorted(glob.glob(os.path.join(ROOT, "docs", "examples", "*.toml")))
 MODES = {
     "rx-morphine.toml": "continuous",

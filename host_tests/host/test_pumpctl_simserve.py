@@ -25,7 +25,7 @@ import simservers
 from tools.pumpctl import cli, simserver
 from tools.sim import serve
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RX = os.path.join(ROOT, "docs", "examples", "rx-morphine.toml")  # morphine 10 mg/mL, 2 mg/day
 
 

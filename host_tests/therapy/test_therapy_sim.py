@@ -2,7 +2,7 @@
 """Each mode programmed and watched through `make -s sim`: program, confirm, run 3 days, status.
 
 The figures must match the program: delivered steps within one step of the programmed volume.
-`python host_tests/test_therapy_sim.py` prints the figures of every mode.
+`python host_tests/therapy/test_therapy_sim.py` prints the figures of every mode.
 """
 
 import json
@@ -10,7 +10,7 @@ import os
 import subprocess
 from decimal import ROUND_HALF_UP, Decimal
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOGIN = ["json on", "login clinician 1234", "rx drug morphine 10mg/mL"]
 TAIL = ["program confirm", "start", "sim run 3d", "status"]
 

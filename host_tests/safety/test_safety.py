@@ -37,7 +37,7 @@ def test_no_motion_is_a_stall():
 
 
 def test_sensor_open_is_a_fault_and_delivery_continues():
-    # the battery line has its own alarm (issue 16 item 11): host_tests/test_battery_status.py
+    # the battery line has its own alarm (issue 16 item 11): host_tests/safety/test_battery_status.py
     for name in ("pressure", "reservoir"):
         k = kit()
         k.ok("sim fault %s open" % name)

@@ -21,7 +21,7 @@ import pytest
 
 from tools.pumpctl import cli
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TMP = tempfile.mkdtemp(prefix="pumpctl-bad-")
 NOWHERE = os.path.join(TMP, "no-such-folder")
 MISSING = os.path.join(TMP, "missing.csv")
