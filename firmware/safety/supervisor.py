@@ -26,7 +26,6 @@ STOPPED_EVERY_MS = 900000  # then a reminder every 15 min
 SENSOR_CLEAR_SAMPLES = 4  # good samples in a row before SENSOR_FAULT clears
 # stopping alarms a fresh start re-evaluates from a fresh baseline (SPEC 7)
 _REDETECT = ("OCCLUSION", "STALL", "DOSE_LOOP", "BATTERY_CRITICAL", "RESERVOIR_EMPTY")
-_UNIT = {"pressure": "pa", "reservoir": "fill_ppm", "battery": "cell_mv"}
 
 
 class Supervisor:
@@ -279,24 +278,6 @@ class Supervisor:
             t.patient_bolus("button")
         except Exception as e:  # a refused bolus is logged, never raised into the loop
             pump.event("button_refused", code=getattr(e, "code", "E_INTERNAL"), error=str(e))
-
-    # ---- for the shell --------------------------------------------------------------
-
-    def sensors_fields(self, pump):
-        out = {}
-        for name, s in self.sensors.named():
-            if s is None:
-                out[name] = {"present": False}
-                continue
-            d = {"present": True, "raw": s.raw, "health": s.health}
-            d["pin_mv"] = s.mv
-            d[_UNIT[name]] = s.value
-            out[name] = d
-        b = pump.board
-        out["button"] = "pressed" if self.button is not None and self.button.pressed_now() else "released"
-        out["diag"] = 1 if b.stepper.stalled() else 0
-        out["occlusion_baseline_pa"] = self.occlusion.baseline()
-        return out
 
     def engine_idle(self):
         return self._pump.engine.mode() == MODE_STOP

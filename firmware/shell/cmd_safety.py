@@ -54,9 +54,29 @@ def _safety(sh):
     return s
 
 
+_UNIT = {"pressure": "pa", "reservoir": "fill_ppm", "battery": "cell_mv"}
+
+
 def cmd_sensors(sh, words):
     no_args(words)
-    return {"sensors": _safety(sh).sensors_fields(sh.pump)}
+    return {"sensors": _sensors_fields(_safety(sh), sh.pump)}
+
+
+def _sensors_fields(sup, pump):
+    out = {}
+    for name, s in sup.sensors.named():
+        if s is None:
+            out[name] = {"present": False}
+            continue
+        d = {"present": True, "raw": s.raw, "health": s.health}
+        d["pin_mv"] = s.mv
+        d[_UNIT[name]] = s.value
+        out[name] = d
+    b = pump.board
+    out["button"] = "pressed" if sup.button is not None and sup.button.pressed_now() else "released"
+    out["diag"] = 1 if b.stepper.stalled() else 0
+    out["occlusion_baseline_pa"] = sup.occlusion.baseline()
+    return out
 
 
 def cmd_selftest(sh, words):
