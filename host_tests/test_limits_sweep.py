@@ -1,10 +1,11 @@
 """Every drug of firmware/drugs.json, one step (1 ng, 1 ng/mL, 1 s) each side of each limit, through
 the shell: accepted at the limit, refused with its code one step past it (issue 18, limits as data).
 
-"One step" is the resolution the check works in: 1 ng/mL for a concentration, 1 ng for a hard
-limit (checked on the dose asked for), one pump step for the soft daily and the pump's bolus volume (both checked on whole steps),
-1 s for a bolus duration. The limits are read from the library here and restated as shell lines; the firmware's own checks
-(firmware/therapy/limits.py) are not called. Both interpreters, every drug.
+"One step" is the resolution each check works in: 1 ng/mL for a concentration, 1 ng for a hard
+limit (checked on the dose asked for), one pump step for the soft daily and the pump's bolus
+volume (both checked on whole steps), 1 s for a bolus duration. The limits are read from the
+library here and restated as shell lines; the firmware's own checks (firmware/therapy/limits.py)
+are not called. Both interpreters, every drug.
 """
 
 import json
