@@ -34,9 +34,9 @@ _SMALL = const((1 << 30) - 1)
 _TMASK = const((1 << 30) - 1)
 _THALF = const(1 << 29)
 
-STOPPED = const(0)
-RUNNING = const(1)
-BACKOFF = const(2)
+MODE_STOP = const(0)
+MODE_RUN = const(1)
+MODE_BACKOFF = const(2)
 
 # slots of the engine's state array: the viper handler reads them through a
 # ptr32 as machine words, with no attribute lookup per field
@@ -198,20 +198,20 @@ class DoseEngine:
     def start(self):
         """Deliver from the next tick on; time spent stopped is never made up."""
         s = self._s
-        if s[_MODE] == RUNNING:
+        if s[_MODE] == MODE_RUN:
             return
-        s[_MODE] = STOPPED
+        s[_MODE] = MODE_STOP
         s[_OWED] = 0
         s[_BACKOFF] = 0
         self._stepper.forward()
         self._stepper.enable()
         s[_RESYNC] = 1
-        s[_MODE] = RUNNING
+        s[_MODE] = MODE_RUN
 
     def stop(self):
         """No new step after this call; the driver is disabled at once."""
         s = self._s
-        s[_MODE] = STOPPED
+        s[_MODE] = MODE_STOP
         s[_OWED] = 0
         s[_BACKOFF] = 0
         self._stepper.disable()
@@ -220,7 +220,7 @@ class DoseEngine:
     def back_off(self, steps):
         """Stop forward delivery at once and run `steps` steps in reverse."""
         s = self._s
-        s[_MODE] = STOPPED
+        s[_MODE] = MODE_STOP
         s[_OWED] = 0
         if steps <= 0:
             self._stepper.disable()
@@ -229,10 +229,10 @@ class DoseEngine:
         self._stepper.enable()
         s[_BACKOFF] = steps if steps < WRAP else WRAP - 1
         s[_RESYNC] = 1
-        s[_MODE] = BACKOFF
+        s[_MODE] = MODE_BACKOFF
 
     def running(self):
-        return self._s[_MODE] == RUNNING
+        return self._s[_MODE] == MODE_RUN
 
     def mode(self):
         return self._s[_MODE]
@@ -278,16 +278,16 @@ class DoseEngine:
         if s[_PEND]:
             self._take_pending()
         s[_TICKS] = (s[_TICKS] + n) % WRAP
-        if s[_MODE] == BACKOFF:
+        if s[_MODE] == MODE_BACKOFF:
             b = s[_BACKOFF]
             k = b if b < n else n
             s[_BACKOFF] = b - k
             s[_REV] = (s[_REV] + k) % WRAP
             if not s[_BACKOFF]:
-                s[_MODE] = STOPPED
+                s[_MODE] = MODE_STOP
                 self._en(self._en_off)
             return
-        if s[_MODE] != RUNNING:
+        if s[_MODE] != MODE_RUN:
             return
         while s[_BUDGET] and s[_N]:
             # the tick on which the budget's last step falls due, in closed form
@@ -401,7 +401,7 @@ def _handler(eng, state, step):
                 s[_ACC] = 0
             s[_PEND] = 0
         mode = s[_MODE]
-        if mode == RUNNING:
+        if mode == MODE_RUN:
             if n == 1:
                 a = s[_ACC] + s[_N]
                 if a >= s[_D]:
@@ -450,7 +450,7 @@ def _handler(eng, state, step):
                                 c -= WRAP
                             s[_DSTEPS] = c + x
                             s[_OWED] = 0
-        elif mode == BACKOFF:
+        elif mode == MODE_BACKOFF:
             if s[_BACKOFF] > 0:
                 s[_BACKOFF] -= 1
                 step(1)
@@ -458,7 +458,7 @@ def _handler(eng, state, step):
                 c = s[_REV] + 1
                 s[_REV] = 0 if c >= WRAP else c
             else:
-                s[_MODE] = STOPPED
+                s[_MODE] = MODE_STOP
                 eng._en(eng._en_off)
 
     return on_tick

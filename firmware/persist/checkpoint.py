@@ -17,6 +17,7 @@ import struct
 
 from firmware.ledger import NBINS
 from firmware.persist.store import Record
+from firmware.pump import ALARM, REFILL, RUNNING, STOPPED, SUSPENDED
 
 ACCT_VERSION = 1
 RX_VERSION = 1
@@ -25,7 +26,8 @@ KIND_RX = 2
 KIND_BINS = 3
 INTERVAL_MS = 60000
 IDLE_INTERVAL_MS = 600000  # nothing to account while stopped: only the clock ages
-STATES = ("stopped", "running", "suspended", "refill", "alarm")
+# the record holds a state as its index here: the order is the on-flash format
+STATES = (STOPPED, RUNNING, SUSPENDED, REFILL, ALARM)
 F_CLEAN = 1  # written by a commanded shutdown: the next boot is not unexpected
 F_UNCERTAIN = 2  # the wall clock was uncertain
 F_CLOCK_OK = 4  # a clean shutdown whose clock goes on exactly (the simulator)

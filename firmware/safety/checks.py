@@ -3,7 +3,7 @@
 Each returns None when all is well, or a one-line detail for its alarm.
 """
 
-from firmware.dose import RUNNING, STOPPED
+from firmware.dose import MODE_RUN, MODE_STOP
 
 BATTERY_LOW_MV = 3500  # SPEC 2, Li-ion cell
 BATTERY_CRITICAL_MV = 3300
@@ -20,7 +20,7 @@ class Stall:
     def __init__(self):
         self._diag = 0
         self._expect = 0  # steps due since the last forward step, x ticks per day
-        self._mode = STOPPED  # the engine's mode at the last sample
+        self._mode = MODE_STOP  # the engine's mode at the last sample
         self._held = None  # the engine's held-step count at the last sample
 
     def reset(self):
@@ -28,7 +28,7 @@ class Stall:
         self._expect = 0
 
     def check(self, stepper, mode, rate, ticks_per_day, dt_ticks, fwd_made, held=0):
-        if mode != STOPPED and stepper.stalled():
+        if mode != MODE_STOP and stepper.stalled():
             self._diag += 1
             if self._diag >= 2:  # two samples: not one noise spike on the line
                 return "driver DIAG: motor stalled"
@@ -40,8 +40,8 @@ class Stall:
         self._held = held
         was = self._mode
         self._mode = mode
-        if mode == RUNNING and rate > 0:
-            if fwd_made or kept or was != RUNNING:
+        if mode == MODE_RUN and rate > 0:
+            if fwd_made or kept or was != MODE_RUN:
                 self._expect = 0
             else:
                 self._expect += rate * dt_ticks

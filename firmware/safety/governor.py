@@ -106,7 +106,7 @@ class Governor:
             self._line = Line(vol, conc)
         elif vol != self._line_nl:
             if known:
-                self._extra += self._revalue(vol)
+                self._extra += _events().revalue(self, vol)
             self._line = self._intake.line(vol)
         self._line_nl = vol
         self._line_known = known
@@ -133,27 +133,6 @@ class Governor:
         for r in a:
             x -= r[1]
         return (x + FG_PER_NG - 1) // FG_PER_NG if x > 0 else 0
-
-    def _rescale(self, new, old, now):
-        # another drug: what the window and the line hold of the old one counts as the same
-        # share of the new drug's hard limit (each drug as a fraction of its own limit, the sum
-        # at most one), rounded towards counting more
-        up = lambda x: (x * new + old - 1) // old  # noqa: E731
-        self.F = up(self.F)
-        self._curve.scale(new, old)
-        if self._line is not None:
-            self._line.scale(new, old)
-        self._intake.scale(new, old)
-        for r in self._assumed:
-            r[1] = up(r[1])
-        self._curve.jump(now, self.F)
-        self.pump.event("governor_rescaled", old_ng=old, new_ng=new)
-
-    def _revalue(self, vol):
-        fg = self._intake.revalue(vol, self.pump.pump_ms())
-        if fg:
-            self.pump.event("line_revalued", new_nl=vol, ng=(fg + FG_PER_NG - 1) // FG_PER_NG)
-        return fg
 
     # ---- the limit and the allowance -----------------------------------------
 
@@ -191,7 +170,7 @@ class Governor:
         d = self._drug()
         if d is not None:
             if self._hard and d[2] != self._hard:
-                self._rescale(d[2], self._hard, now)
+                _events().rescale(self, d[2], self._hard, now)
             self._hard = d[2]
         n = src - self._seen
         fg = self._take(n, d)
@@ -208,24 +187,14 @@ class Governor:
         room = self.room_steps(d)
         eng = pump.engine
         if self._armed is not None and eng.allow_end() != self._armed:
-            self._tampered(pump, eng)
+            _events().tampered(self, pump, eng)
             room = 0
         eng.arm_from(pump.ledger.engine_fwd(), room)
         self._armed = eng.allow_end()
         self._watch(pump, room, d)
 
-    def _tampered(self, pump, eng):
-        # only this service writes the allowance: a changed one is a fault in the engine's state
-        # (a stray write, a test hook), not a figure to trust for another pass
-        eng.stop()
-        pump.event("allowance_fault", found=eng.allow_end(), armed=self._armed)
-        if pump.alarms is not None:
-            pump.alarms.raise_alarm(
-                "STEP_MISMATCH", "the engine's dose allowance changed behind the governor"
-            )
-
     def _watch(self, pump, room, d):
-        from firmware.pump import RUNNING, STOPPED, SUSPENDED  # pump imports this module
+        from firmware.pump import STOPPED, SUSPENDED  # pump imports this module
 
         eng = pump.engine
         h = eng.held()
@@ -238,7 +207,7 @@ class Governor:
         # steps dropped with no room now: the window is full (one step waiting on the boundary,
         # or a hold under a stale allowance before the first pass armed it, is not)
         if self._dropped >= HOLD_DROPPED and room == 0 and not self.capped:
-            self._cap(pump, RUNNING, SUSPENDED)
+            _events().cap(self, pump)
         elif self.capped and pump.state == SUSPENDED and self._resumable(pump, room):
             self.capped = False
             pump.state = STOPPED
@@ -255,20 +224,6 @@ class Governor:
     def _resumable(self, pump, room):
         need = (pump.basal * RESUME_MS + DAY_MS - 1) // DAY_MS
         return room > (need if need > 1 else 1)
-
-    def _cap(self, pump, RUNNING, SUSPENDED):
-        lim = self.limit_fg
-        if pump.state == RUNNING:
-            pump.stop("dose_cap", state=SUSPENDED)
-            self.capped = True
-        else:
-            pump.engine.stop()  # a priming or calibration run: ends here, pump stays as it was
-            pump.event("dose_cap", state=pump.state)
-        if pump.alarms is not None:
-            pump.alarms.raise_alarm(
-                "DOSE_CAP",
-                "24 h dose reached the limit %s; delivery held" % _mg(lim),
-            )
 
     # ---- reset and persistence -------------------------------------------------
 
@@ -340,8 +295,9 @@ class Governor:
         self._curve.jump(now, self.F)
 
 
-def _mg(fg):
-    if fg is None:
-        return "?"
-    ng = fg // FG_PER_NG
-    return "%d.%03d mg" % (ng // 1000000, (ng // 1000) % 1000)
+def _events():
+    # the rare turns (another drug, another line volume, a changed allowance, the limit
+    # reached): imported at the first, not at boot
+    from firmware.safety import govevents
+
+    return govevents

@@ -6,11 +6,12 @@ tolerance, held, is RESERVOIR_MISMATCH (a leak, or drug put into the pocket
 instead of the port). A fresh pump takes its first volume from the sensor and
 logs it. Low at 2 mL or 7 days to empty; empty stops delivery at the 1 mL
 residual, and days to empty count to that residual. The refill workflow
-stages withdrawn and added volumes and commits them only on `confirm`.
+(firmware/safety/refill.py, imported at the first `refill`) stages withdrawn and added volumes
+on `reservoir.refill` and commits them here only on `confirm`.
 """
 
-from firmware.errors import E_CONFIRM, E_RANGE, E_STATE, PumpError
 from firmware.jsonout import Dec
+from firmware.pump import REFILL, RUNNING, SUSPENDED
 from firmware.volume import steps_to_nl
 
 NL_PER_ML = 1000000
@@ -19,10 +20,6 @@ LOW_NL = 2000000
 LOW_DAYS = 7
 RESIDUAL_NL = 1000000
 MISMATCH_NL = 1000000
-# a withdrawn volume further than this from the tracked one asks for `confirm` (issue 16): the
-# larger of 0.5 mL and 10 % of the tracked volume, about what the sensor and a syringe read to
-WITHDRAWN_FLOOR_NL = 500000
-WITHDRAWN_PCT = 10
 MISMATCH_SAMPLES = 8  # held this many samples: noise and a refill's sloshing do not raise it
 
 
@@ -33,13 +30,6 @@ def capacity_nl(pump):
         if isinstance(v, int) and v > 0:
             return v
     return DEFAULT_CAPACITY_NL
-
-
-def _changed(therapy, conc):
-    """Does the refill's concentration differ from the prescription's (ng/mL)?"""
-    cur = getattr(therapy, "conc", None)
-    new = conc[0] if isinstance(conc, tuple) else conc
-    return cur != new
 
 
 class Reservoir:
@@ -55,7 +45,7 @@ class Reservoir:
         self.low_days = LOW_DAYS
         self.residual_nl = RESIDUAL_NL
         self.tolerance_nl = MISMATCH_NL
-        self.refill = None  # staged refill: prev state, withdrawn, added, conc
+        self.refill = None  # staged refill (firmware/safety/refill.py): prev state, withdrawn, added, conc
         self._off = 0
         self._on = 0
         self._seen = None
@@ -84,7 +74,7 @@ class Reservoir:
         A time-of-day program counts its whole day (issue 16): the rate of the segment
         running now says nothing of the day's volume."""
         p = self._pump
-        if p.state not in ("running", "suspended"):
+        if p.state not in (RUNNING, SUSPENDED):
             return None
         f = getattr(p.therapy, "program_daily_nl", None)
         day = f() if f is not None else None
@@ -120,14 +110,14 @@ class Reservoir:
             if nl is not None:
                 self.set_fill(nl, "reservoir_init", source="sensor")
             return
-        if pump.state == "refill":
+        if pump.state == REFILL:
             return
         v = self.volume_nl()
         if v is None:
             return
         al = pump.alarms
         if v <= self.residual_nl:
-            if pump.state == "running" and al.get("RESERVOIR_EMPTY") is None:
+            if pump.state == RUNNING and al.get("RESERVOIR_EMPTY") is None:
                 al.raise_alarm(
                     "RESERVOIR_EMPTY", "%d uL left, residual %d uL" % (v // 1000, self.residual_nl // 1000)
                 )
@@ -167,133 +157,13 @@ class Reservoir:
         x10 = self.days_to_empty_x10(ptm) if ptm else x10
         d["days_to_empty_with_ptm"] = None if x10 is None else Dec(x10, 1)
 
-    # ---- refill (SPEC 5) ----------------------------------------------------------------
-
-    def _open(self):
-        if self.refill is None:
-            raise PumpError(E_STATE, "no refill open; refill begin first")
-        return self.refill
-
-    def begin(self):
-        p = self._pump
-        if self.refill is not None:
-            raise PumpError(E_STATE, "refill already open")
-        self.refill = {"prev": p.state, "withdrawn": None, "added": None, "conc": None}
-        p.stop("refill_begin", state="refill")
-        return self.refill
-
-    def withdrawn_margin_nl(self, tracked_nl):
-        m = tracked_nl * WITHDRAWN_PCT // 100
-        return m if m > WITHDRAWN_FLOOR_NL else WITHDRAWN_FLOOR_NL
-
-    def withdrawn(self, nl, confirm=False):
-        """Stage the withdrawn volume; returns (difference from tracked or None, a discrepancy?).
-
-        Beyond the margin it is E_CONFIRM (nothing staged) unless `confirm`: a reservoir that
-        gives back more or less than the pump counted may mean drug went into the pocket, or a leak.
-        """
-        r = self._open()
-        v = self.volume_nl()
-        if nl > capacity_nl(self._pump):
-            raise PumpError(E_RANGE, "withdrawn volume above the reservoir capacity")
-        diff = None if v is None else nl - v
-        off = 0 if diff is None else diff if diff > 0 else -diff
-        margin = 0 if v is None else self.withdrawn_margin_nl(v)
-        odd = v is not None and off > margin
-        if odd and not confirm:
-            raise PumpError(
-                E_CONFIRM,
-                "withdrawn %s mL differs from the %s mL the pump tracked by %s mL, more than %s mL "
-                "(the larger of 0.5 mL and 10 %%): check for drug in the pocket or a leak; "
-                "refill withdrawn %s confirm to accept" % (_ml(nl), _ml(v), _ml(off), _ml(margin), _ml(nl)),
-            )
-        r["withdrawn"] = nl
-        self._pump.event("refill_withdrawn", withdrawn_nl=nl, tracked_nl=v, confirmed=odd)
-        if odd:
-            # an event, not a lasting condition: raised and cleared at once, it stays listed
-            # (and sounds, medium) until someone acknowledges it
-            self._pump.alarms.raise_alarm(
-                "REFILL_DISCREPANCY", "withdrawn %s mL, tracked %s mL" % (_ml(nl), _ml(v))
-            )
-            self._pump.alarms.clear("REFILL_DISCREPANCY")
-        return diff, odd
-
-    def add(self, nl, conc, confirm=False):
-        r = self._open()
-        cap = capacity_nl(self._pump)
-        if nl <= 0:
-            raise PumpError(E_RANGE, "added volume must be above 0")
-        if self._base_nl(r) + nl > cap:
-            raise PumpError(E_RANGE, "reservoir would hold more than its %d mL" % (cap // NL_PER_ML))
-        t = self._pump.therapy
-        if conc is not None and t is not None:
-            f = getattr(t, "check_concentration", None)
-            if f is not None:
-                # a drug limit, a slip or no prescription refuses it here, before anything changes
-                f(conc, confirm)
-        r["added"] = nl
-        r["conc"] = conc
-        f = getattr(t, "stage_conc", None)
-        if conc is not None and f is not None:
-            f(conc[0] if isinstance(conc, tuple) else conc)
-        self._pump.event("refill_add", added_nl=nl)
-        return self._base_nl(r) + nl
-
-    def _base_nl(self, r):
-        v = self.volume_nl() or 0
-        if r["withdrawn"] is not None:
-            v -= r["withdrawn"]
-        return v if v > 0 else 0
-
-    def confirm(self, bridge=True):
-        p = self._pump
-        r = self._open()
-        if r["added"] is None:
-            raise PumpError(E_STATE, "nothing added yet; refill add ML first")
-        left = self._base_nl(r)
-        new = left + r["added"]
-        self.refill = None
-        self.set_fill(new, "refill", added_nl=r["added"], withdrawn_nl=r["withdrawn"], bridge=bridge)
+    def refilled(self, nl, **fields):
+        """A confirmed refill: the new fill, the reservoir alarms cleared and the cross-check
+        started afresh (the sensor's last samples read the old volume)."""
+        self.set_fill(nl, "refill", **fields)
         for code in ("RESERVOIR_EMPTY", "RESERVOIR_LOW", "RESERVOIR_MISMATCH"):
-            p.alarms.clear(code)
+            self._pump.alarms.clear(code)
         self._on = self._off = 0
-        self._resume(r["prev"])
-        conc = r["conc"]
-        t = p.therapy
-        f = getattr(t, "refilled", None)
-        if f is not None:
-            f(left, r["added"], (conc[0] if isinstance(conc, tuple) else conc) if conc is not None else None)
-        if conc is not None and t is not None and _changed(t, conc):
-            if not bridge:
-                p.event("bridge_cancelled", why="nobridge")
-            t.concentration_changed(conc, bridge)
-        return new
-
-    def cancel(self):
-        r = self._open()
-        self.refill = None
-        self._pump.event("refill_cancel")
-        self._resume(r["prev"])
-
-    def _resume(self, prev):
-        p = self._pump
-        if p.alarms.stopping_unacked():
-            # a stopping alarm raised before or during the refill holds: only
-            # `ack` then `start` resumes (SPEC 7), never the refill's end
-            p.engine.stop()
-            p.state = "alarm"
-            return
-        if prev in ("running", "suspended") and p.mode != "none":
-            if prev == "running":
-                p.state = "stopped"
-                p.start()
-            else:
-                p.state = prev
-            return
-        if prev == "alarm" and p.alarms.stopping_unacked():
-            p.state = "alarm"
-            return
-        p.state = "stopped"
 
     def snapshot(self):
         return {"fill_nl": self.fill_nl, "fill_steps": self.fill_steps}
@@ -301,7 +171,3 @@ class Reservoir:
     def restore(self, d):
         self.fill_nl = d.get("fill_nl")
         self.fill_steps = d.get("fill_steps", 0)
-
-
-def _ml(nl):
-    return str(Dec((nl + 50) // 100, 4))

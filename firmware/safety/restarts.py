@@ -11,6 +11,7 @@ unlock it.
 """
 
 from firmware.errors import E_STATE, PumpError
+from firmware.pump import ALARM
 
 WINDOW_MS = 3600000  # issue 16: restarts counted over the trailing hour of pump time
 FREE_RESTARTS = 2
@@ -32,7 +33,7 @@ class Restarts:
         """Before `start`: None unless it restarts from an OCCLUSION alarm, else the fields of
         its log entry. Past the bound without `override`: PumpError E_STATE, nothing changed."""
         a = pump.alarms.get("OCCLUSION")
-        if pump.state != "alarm" or a is None:
+        if pump.state != ALARM or a is None:
             return None
         n = self.recent()
         over = n >= FREE_RESTARTS

@@ -32,7 +32,7 @@ governor counts from it. With no counter (the simulator's closed-form jumps
 move no pin) it is the engine's own count.
 """
 
-from firmware.dose import RUNNING, STOPPED, WRAP
+from firmware.dose import MODE_RUN, MODE_STOP, WRAP
 
 CODE = "STEP_MISMATCH"
 MISMATCH = 1  # steps the two counts may differ by at a read
@@ -164,7 +164,7 @@ class StepCheck:
 
     def service(self, pump):
         pf = self._take()
-        if self._held and self._eng.mode() == STOPPED:
+        if self._held and self._eng.mode() == MODE_STOP:
             # tripped and still stopped: a fault that stays (a slot left wrong) is one alarm, not
             # one a pass; if anything moves the motor again before a `start`, it is judged again
             self._fresh()
@@ -202,7 +202,7 @@ class StepCheck:
 
     def _allowed_rate(self):
         # forward steps per day the engine may make now: none unless it runs forward
-        if self._eng.mode() != RUNNING:
+        if self._eng.mode() != MODE_RUN:
             return 0
         rate, _pc, _pb, then, _thenc = self._eng.shadow
         return rate if rate > then else then

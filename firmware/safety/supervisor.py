@@ -13,7 +13,8 @@ delivery (state `alarm`); SENSOR_FAULT and BATTERY_LOW warn and deliver.
 from drivers.button import Button
 from drivers.buzzer import Buzzer
 from drivers.led import Led
-from firmware.dose import BACKOFF, RUNNING, STOPPED, wrap_delta
+from firmware.dose import MODE_BACKOFF, MODE_RUN, MODE_STOP, wrap_delta
+from firmware.pump import ALARM, REFILL, RUNNING, STOPPED
 from firmware.safety import relief as rl
 from firmware.safety.checks import DoseLoop, Stall, battery_level
 from firmware.safety.occlusion import Occlusion
@@ -25,7 +26,6 @@ STOPPED_EVERY_MS = 900000  # then a reminder every 15 min
 SENSOR_CLEAR_SAMPLES = 4  # good samples in a row before SENSOR_FAULT clears
 # stopping alarms a fresh start re-evaluates from a fresh baseline (SPEC 7)
 _REDETECT = ("OCCLUSION", "STALL", "DOSE_LOOP", "BATTERY_CRITICAL", "RESERVOIR_EMPTY")
-_UNIT = {"pressure": "pa", "reservoir": "fill_ppm", "battery": "cell_mv"}
 
 
 class Supervisor:
@@ -135,8 +135,8 @@ class Supervisor:
             eng.stop()
             al.raise_alarm("DOSE_LOOP", why)
         # sensors and their health
-        running = pump.state == "running"
-        faults = self.sensors.sample(dt, running, refill=pump.state == "refill")
+        running = pump.state == RUNNING
+        faults = self.sensors.sample(dt, running, refill=pump.state == REFILL)
         self._health(pump, pump.power.on_sample(pump, faults) if pump.power is not None else faults)
         # stall
         why = self.stall.check(
@@ -146,7 +146,7 @@ class Supervisor:
             al.raise_alarm("STALL", why)
         self._relieve(pump)  # the back-off after an occlusion, a chunk a sample (none: returns)
         # occlusion, only while pushing forward
-        fwd = mode == RUNNING
+        fwd = mode == MODE_RUN
         if fwd and not self._was_running:
             self.occlusion.reset()
         self._was_running = fwd
@@ -227,10 +227,10 @@ class Supervisor:
         r = self.relief
         if r is None:
             return
-        if pump.state != "alarm" or eng.mode() == RUNNING:
+        if pump.state != ALARM or eng.mode() == MODE_RUN:
             self._end_relief(pump, rl.CANCELLED)
             return
-        if eng.mode() == BACKOFF:
+        if eng.mode() == MODE_BACKOFF:
             return
         n = r.next(self.sensors.pressure_mean_pa(rl.READS))
         if n:
@@ -252,7 +252,7 @@ class Supervisor:
     def _stopped_reminder(self, pump, now):
         if self._stopped_at is None:
             return
-        if pump.state != "stopped":
+        if pump.state != STOPPED:
             self._stopped_at = None
             pump.alarms.clear("STOPPED")
             return
@@ -279,23 +279,5 @@ class Supervisor:
         except Exception as e:  # a refused bolus is logged, never raised into the loop
             pump.event("button_refused", code=getattr(e, "code", "E_INTERNAL"), error=str(e))
 
-    # ---- for the shell --------------------------------------------------------------
-
-    def sensors_fields(self, pump):
-        out = {}
-        for name, s in self.sensors.named():
-            if s is None:
-                out[name] = {"present": False}
-                continue
-            d = {"present": True, "raw": s.raw, "health": s.health}
-            d["pin_mv"] = s.mv
-            d[_UNIT[name]] = s.value
-            out[name] = d
-        b = pump.board
-        out["button"] = "pressed" if self.button is not None and self.button.pressed_now() else "released"
-        out["diag"] = 1 if b.stepper.stalled() else 0
-        out["occlusion_baseline_pa"] = self.occlusion.baseline()
-        return out
-
     def engine_idle(self):
-        return self._pump.engine.mode() == STOPPED
+        return self._pump.engine.mode() == MODE_STOP

@@ -8,6 +8,7 @@ delivery continues) escalates it. `status` shows `occlusion_protection`.
 """
 
 from drivers.analog import OK
+from firmware.pump import RUNNING
 
 # 4 h: longer than any transient (a reseated connector, the 10 min a frozen reading takes to
 # show), well inside the 12-24 h over which withdrawal from interrupted intrathecal baclofen or
@@ -54,7 +55,7 @@ class Unguarded:
             self.lost_at = pump.wall()
             self.back_ms = 0
             pump.event("occlusion_protection", lost=True, why=self.why(pump))
-        if pump.state == "running":
+        if pump.state == RUNNING:
             self.lost_ms += dt
         if self.lost_ms >= UNPROTECTED_MS:
             al = pump.alarms

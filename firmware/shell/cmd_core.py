@@ -3,7 +3,7 @@
 import sys
 
 from firmware import isotime
-from firmware.dose import BACKOFF
+from firmware.dose import MODE_BACKOFF
 from firmware.errors import E_STATE, E_SYNTAX, E_UNKNOWN, PumpError
 from firmware.pump import ALARM, RUNNING, STOPPED, SUSPENDED, VERSION
 from firmware.shell import ANY, CLINICIAN, ROLE_NAMES
@@ -119,7 +119,7 @@ def cmd_stop(sh, words):
     # stop makes it stay stopped; a prime or calibration runs the motor while stopped
     if p.state in (RUNNING, SUSPENDED) or p.engine.running():
         p.stop("stop")
-    elif p.engine.mode() == BACKOFF or getattr(p.safety, "relief", None) is not None:
+    elif p.engine.mode() == MODE_BACKOFF or getattr(p.safety, "relief", None) is not None:
         # the back-off after an occlusion, in a chunk or between two: the motor stops, the
         # back-off ends (the supervisor hears the event), the pump stays in its alarm
         p.engine.stop()

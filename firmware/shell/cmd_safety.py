@@ -3,6 +3,7 @@
 from firmware.errors import E_RANGE, E_STATE, E_SYNTAX, PumpError
 from firmware.jsonout import Dec
 from firmware.parse import decimal, duration_s, integer, keyvals
+from firmware.pump import REFILL
 from firmware.safety.alarms import DEFAULT_SILENCE_MS, MAX_SILENCE_MS
 from firmware.shell import ANY, CLINICIAN
 from firmware.shell.shell import no_args, printable
@@ -53,9 +54,29 @@ def _safety(sh):
     return s
 
 
+_UNIT = {"pressure": "pa", "reservoir": "fill_ppm", "battery": "cell_mv"}
+
+
 def cmd_sensors(sh, words):
     no_args(words)
-    return {"sensors": _safety(sh).sensors_fields(sh.pump)}
+    return {"sensors": _sensors_fields(_safety(sh), sh.pump)}
+
+
+def _sensors_fields(sup, pump):
+    out = {}
+    for name, s in sup.sensors.named():
+        if s is None:
+            out[name] = {"present": False}
+            continue
+        d = {"present": True, "raw": s.raw, "health": s.health}
+        d["pin_mv"] = s.mv
+        d[_UNIT[name]] = s.value
+        out[name] = d
+    b = pump.board
+    out["button"] = "pressed" if sup.button is not None and sup.button.pressed_now() else "released"
+    out["diag"] = 1 if b.stepper.stalled() else 0
+    out["occlusion_baseline_pa"] = sup.occlusion.baseline()
+    return out
 
 
 def cmd_selftest(sh, words):
@@ -97,20 +118,22 @@ def cmd_refill(sh, words):
         raise PumpError(E_STATE, "reservoir service not running")
     if not words:
         raise PumpError(E_SYNTAX, "usage: refill " + REFILL_USAGE)
+    from firmware.safety import refill as rf  # the workflow, not at boot
+
     sub, args = words[0], words[1:]
     if sub == "begin":
         no_args(args)
-        if p.state == "refill":
+        if p.state == REFILL:
             raise PumpError(E_STATE, "refill already open")
-        r.begin()
+        rf.begin(p)
         return {"state": p.state, "reservoir_ml": _dec(r.volume_nl())}
     if sub == "withdrawn":
         confirm = len(args) == 2 and args[1] == "confirm"
         if len(args) != 1 and not confirm:
             raise PumpError(E_SYNTAX, "usage: refill withdrawn ML [confirm]")
         nl = _ml(args[0])
-        r._open()
-        diff, odd = r.withdrawn(nl, confirm)
+        rf.staged(r)
+        diff, odd = rf.withdrawn(p, nl, confirm)
         out = {"withdrawn_ml": _dec(nl), "tracked_ml": _dec(r.volume_nl()), "discrepancy": odd}
         if diff is not None:
             out["difference_ml"] = _dec(diff)
@@ -128,17 +151,17 @@ def cmd_refill(sh, words):
             from firmware.therapy.units import parse_conc
 
             conc = parse_conc(keyvals(args[1:], ("conc",))["conc"])
-        r._open()
-        total = r.add(nl, conc, confirm)
+        rf.staged(r)
+        total = rf.add(p, nl, conc, confirm)
         return {"added_ml": _dec(nl), "reservoir_ml": _dec(total), "concentration_changed": conc is not None}
     if sub == "confirm":
         if len(args) > 1 or (args and args[0] != "nobridge"):
             raise PumpError(E_SYNTAX, "usage: refill confirm [nobridge]")
-        new = r.confirm(bridge=not args)
+        new = rf.confirm(p, bridge=not args)
         return {"state": p.state, "reservoir_ml": _dec(new), "bridge": not args}
     if sub == "cancel":
         no_args(args)
-        r.cancel()
+        rf.cancel(p)
         return {"state": p.state}
     raise PumpError(E_SYNTAX, "unknown refill step '%s'" % printable(sub, 20))
 

@@ -8,7 +8,7 @@ from firmware.errors import E_AUTH, E_RANGE, E_SYNTAX, PumpError
 from firmware.parse import duration_s, integer, keyvals
 from firmware.shell import ANY, CLINICIAN, ROLE_NAMES
 from firmware.shell.shell import no_args, printable
-from firmware.therapy import limits
+from firmware.therapy import limits, rx
 from firmware.therapy.units import parse_amount, parse_mass, parse_volume_nl
 
 MAX_CATHETER_NL = 1000000  # 1 mL: above any pump tubing plus intrathecal catheter
@@ -43,7 +43,7 @@ def cmd_rx(sh, words):
         confirm = len(args) == 3 and args[2] == "confirm"
         if len(args) != 2 and not confirm:
             raise PumpError(E_SYNTAX, "usage: rx drug NAME CONC [confirm] (e.g. rx drug morphine 10mg/mL)")
-        t.set_drug(args[0], args[1], _who(sh), confirm)
+        rx.set_drug(t, args[0], args[1], _who(sh), confirm)
         return {"drug": t.drug.name, "concentration": _conc(t), "unit": t.unit + "/mL"}
     if sub == "limit":
         t.need_drug()
@@ -67,7 +67,7 @@ def cmd_rx(sh, words):
         nl = parse_volume_nl(args[0], "catheter volume")
         if nl <= 0 or nl > MAX_CATHETER_NL:
             raise PumpError(E_RANGE, "catheter volume must be above 0 and at most 1 mL")
-        t.set_catheter(nl, _who(sh))
+        rx.set_catheter(t, nl, _who(sh))
         return {"catheter_ml": t.prescription()["catheter_ml"]}
     if sub == "reservoir":
         if len(args) != 1 or args[0] not in ("20", "40", "20mL", "40mL"):

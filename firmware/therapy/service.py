@@ -19,10 +19,9 @@ except ImportError:
     pass
 
 from firmware.errors import E_STATE, PumpError
-from firmware.pump import RUNNING, STOPPED, SUSPENDED
-from firmware.therapy import cap, druglib_module, limits_module, report, state
+from firmware.pump import RUNNING, SUSPENDED
+from firmware.therapy import cap, druglib_module, report, state
 from firmware.therapy.programs import Programs
-from firmware.therapy.units import parse_conc
 
 DAY_MS = 86400000
 TIMED = ("bolus", "ptm", "trial")  # ride on the basal for a set time; the others run a step budget
@@ -35,6 +34,13 @@ def _boluses():
     from firmware.therapy import boluses
 
     return boluses
+
+
+def _rx():
+    # a prescription change or a refill, from the shell only: not at boot
+    from firmware.therapy import rx
+
+    return rx
 
 
 class Therapy(Programs):
@@ -106,33 +112,13 @@ class Therapy(Programs):
             self._pl = druglib_module().pump_limits()
         return self._pl
 
-    # ---- prescription ---------------------------------------------------
+    # ---- prescription (its changes: firmware/therapy/rx.py, imported at the first) -----------
 
     def stamp(self, who):
         self.changed_by = who
         self.changed_at = self.pump.wall()
 
-    def set_drug(self, name, conc_text, who, confirm=False):
-        drug = druglib_module().load(name)
-        conc, unit = parse_conc(conc_text)
-        limits_module().check_conc(drug, conc, unit)
-        if self.pump.state not in (STOPPED,):
-            raise PumpError(
-                E_STATE, "stop the pump before changing the drug (a refill changes concentration)"
-            )
-        if self.drug is not None and self.drug.name == drug.name:
-            _boluses().conc_slip(self, conc, unit, confirm)
-        if self.drug is not None and self.conc != conc:
-            self.note_conc(conc)
-        self.drug, self.conc, self.unit = drug, conc, unit
-        self.soft_daily, self.soft_bolus = drug.max_daily, drug.max_bolus
-        self.ptm_dose = 0
-        self.clear_pending("drug")
-        self._drop_program("drug changed")
-        self.stamp(who)
-        self.pump.event("rx_drug", drug=name, conc=conc, unit=unit)
-
-    def _drop_program(self, why):
+    def drop_program(self, why):
         if self.prog is not None:
             self.pump.event("program_cleared", why=why)
         self.prog = None
@@ -198,32 +184,10 @@ class Therapy(Programs):
         return _boluses().check_calibration(self, spm, confirm)
 
     def refilled(self, left_nl=0, added_nl=0, conc=None):
-        """A refill was confirmed: priming may fill the line again. The reservoir holds what the
-        refill added (`conc`, None: the same drug) and what the withdrawal left (`left_nl`) of
-        the drug before it, or of a cancelled refill's: where that was stronger, the mixture is
-        what the governor values from here (the line still by what went in)."""
-        self.primed_nl = 0
-        old = self.conc if self.conc > self.suspect_conc else self.suspect_conc
-        new = conc if conc is not None else self.conc
-        mix = 0
-        n = left_nl + added_nl
-        if left_nl > 0 and old > new:
-            mix = (left_nl * old + added_nl * new + n - 1) // n
-        self.suspect_conc = mix if mix > new else 0
-        if self.suspect_conc:
-            self.pump.event("refill_mixed", left_nl=left_nl, conc=self.suspect_conc)
+        return _rx().refilled(self, left_nl, added_nl, conc)
 
     def stage_conc(self, conc):
-        """`refill add` took a drug of `conc`: until a refill is confirmed, it may be in there."""
-        if conc > self.suspect_conc and conc != self.conc:
-            self.suspect_conc = conc
-
-    def set_catheter(self, nl, who):
-        if nl != self.catheter_nl:
-            self.primed_nl = 0  # a new catheter volume is primed anew; the same one typed again is not
-        self.catheter_nl = nl
-        self.stamp(who)
-        self.pump.event("rx_catheter", nl=nl)
+        return _rx().stage_conc(self, conc)
 
     # ---- refill hook --------------------------------------------------------
 

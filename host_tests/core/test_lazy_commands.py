@@ -25,6 +25,8 @@ LAZY_MODULES = tuple(app.PACKAGE + m for m, when, names in app.COMMANDS if when 
     "firmware.therapy.boluses",
     "firmware.therapy.limits",  # until a drug is set or restored
     "firmware.therapy.druglib",
+    "firmware.therapy.rx",  # a prescription change or a refill
+    "firmware.safety.refill",  # the refill workflow
 )
 
 

@@ -266,24 +266,24 @@ class _Still:
 def test_a_start_after_a_long_stop_owes_no_steps_from_before_it():
     # the simulator samples every 30 s while a pump is suspended (a DOSE_CAP hold); at 3 mL/day
     # (60,000 steps/day) the first sample after the resume saw 30 s of the rate due and none made
-    from firmware.dose import RUNNING, STOPPED
+    from firmware.dose import MODE_RUN, MODE_STOP
     from firmware.safety.checks import Stall
 
     st = Stall()
     tpd = 86400000
-    assert st.check(_Still(), STOPPED, 0, tpd, 30000, 0) is None
-    assert st.check(_Still(), RUNNING, 60000, tpd, 30000, 0) is None
+    assert st.check(_Still(), MODE_STOP, 0, tpd, 30000, 0) is None
+    assert st.check(_Still(), MODE_RUN, 60000, tpd, 30000, 0) is None
     # running throughout, with nothing made: that is a stall
-    assert "no step" in st.check(_Still(), RUNNING, 60000, tpd, 30000, 0)
+    assert "no step" in st.check(_Still(), MODE_RUN, 60000, tpd, 30000, 0)
 
 
 def test_steps_the_governor_held_are_not_a_stall():
-    from firmware.dose import RUNNING
+    from firmware.dose import MODE_RUN
     from firmware.safety.checks import Stall
 
     st = Stall()
     tpd = 86400000
-    st.check(_Still(), RUNNING, 60000, tpd, 1000, 1, held=0)
+    st.check(_Still(), MODE_RUN, 60000, tpd, 1000, 1, held=0)
     for i in range(1, 5):
-        assert st.check(_Still(), RUNNING, 60000, tpd, 30000, 0, held=i) is None
-    assert "no step" in st.check(_Still(), RUNNING, 60000, tpd, 30000, 0, held=4)
+        assert st.check(_Still(), MODE_RUN, 60000, tpd, 30000, 0, held=i) is None
+    assert "no step" in st.check(_Still(), MODE_RUN, 60000, tpd, 30000, 0, held=4)
