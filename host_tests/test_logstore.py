@@ -165,14 +165,15 @@ def test_an_old_single_ring_log_reads_back_after_the_upgrade_and_new_entries_go_
     w.cmd("json on")
     got = w.pump.log.last(1000)  # what `log N` reads, without the shell's reply
     assert [e[0] for e, _ in got[: len(old)]] == [e[0] for e in old]
-    assert all(store == "routine" for _, store in got[: len(old)])  # still in the old files
+    assert all(store == "before_upgrade" for _, store in got[: len(old)])  # still in the old files
     r = json.loads(w.cmd("log 5"))
     assert r["ok"], r
     by = {e["event"]: e["store"] for e in r["entries"]}
     assert by["login"] == "routine" and by["rx_drug"] == "protected", by
     assert [e["seq"] for e in r["entries"]] == [e[0] for e, _ in got[-5:]]
-    # the routine ring is the old files; the protected one is new
+    # the new rings are new files; the old ones are never written again
     assert any(n.startswith(eventlog.PROTECTED_PREFIX) for n in fs.files)
+    assert any(n.startswith(eventlog.ROUTINE_PREFIX) for n in fs.files)
     w.reboot()
     assert w.pump.log.entries()[: len(old)] == old
 
@@ -181,7 +182,7 @@ def _readable(fs):
     """{seq: file} of every entry whose line checks, in any ring file."""
     out = {}
     for name in fs.files:
-        if name.startswith(eventlog.PREFIX) or name.startswith(eventlog.PROTECTED_PREFIX):
+        if name.split(".")[0] + "." in (eventlog.PREFIX, eventlog.PROTECTED_PREFIX, eventlog.ROUTINE_PREFIX):
             for line in bytes(fs.files[name]).split(b"\n"):
                 e = eventlog.decode_line(line)
                 if e is not None:
@@ -207,7 +208,7 @@ def _after_cut(fs, committed):
     es2 = log2.entries()
     assert es2[-2][3] == "alarm" and es2[-1][3] == "login"
     assert not seqs or es2[-2][0] > seqs[-1]
-    assert log2.routine.name(log2.routine._cur).startswith(eventlog.PREFIX)
+    assert log2.routine.name(log2.routine._cur).startswith(eventlog.ROUTINE_PREFIX)
     assert bytes(fs.files[log2.routine.name(log2.routine._cur)]).endswith(b"\n")
     return log2
 
@@ -250,3 +251,20 @@ def test_cut_at_every_step_of_a_release_into_both_rings():
         except PowerCut:
             pass
         _after_cut(fs, committed)
+
+
+def test_the_old_log_is_never_written_again_and_outlives_both_rings_turning():
+    fs = MemFs()
+    _old_ring(fs, 230)
+    before = dict((n, bytes(d)) for n, d in fs.files.items())
+    log = _log(fs)
+    old = log.entries()
+    assert len(old) > 150
+    for i in range(300):
+        log.add("alarm" if i % 2 else "login", {"i": i})
+    assert all(bytes(fs.files[n]) == d for n, d in before.items())
+    es = log.entries()
+    assert es[: len(old)] == old and es[len(old)][0] >= 230  # the new rings dropped their own oldest
+    seqs = [e[0] for e in es]
+    assert seqs == sorted(seqs)
+    assert _log(fs).seq == log.seq

@@ -19,7 +19,7 @@ def _steps():
 def test_scenario_writes_every_record_and_log_path():
     n, trace = _steps()
     paths = set(t[2] for t in trace)
-    for p in ("acct.0", "acct.1", "rx.0", "rx.1", "log.0", "plog.0"):
+    for p in ("acct.0", "acct.1", "rx.0", "rx.1", "rlog.0", "plog.0"):
         assert p in paths, (p, paths)
     kinds = set(t[1] for t in trace)
     assert kinds == {"open", "data", "close"}

@@ -9,11 +9,11 @@ from firmware.persist.flashfs import MemFs
 from firmware.shell import ROLE_NAMES
 
 # the protected ring: 48 x 4 KB (littlefs blocks), 188 KB kept after its oldest segment is
-# dropped, over 1,000 alarm and therapy entries; the routine ring keeps the old log's 4 x 4 KB
-# (docs/safety.md, "Log capacity")
+# dropped, over 1,000 alarm and therapy entries; the routine ring 8 x 4 KB, months of logins
+# and button presses (docs/safety.md, "Log capacity")
 LOG_SEGMENTS = 48
 LOG_SEGMENT_BYTES = 4096
-ROUTINE_SEGMENTS = 4
+ROUTINE_SEGMENTS = 8
 ROUTINE_SEGMENT_BYTES = 4096
 
 

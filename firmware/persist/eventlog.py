@@ -5,13 +5,15 @@ clock_uncertain, event, fields], numbered in one sequence across both rings:
 
 - the protected ring (`plog.N`) keeps alarms, refusals, therapy changes, resets
   and every event not named routine: the entries a clinician audits;
-- the routine ring (`log.N`, the format and files of the single ring before it)
-  keeps the routine entries (`ROUTINE`: logins, logouts, button presses, a boot
-  self-test that passed), so these can never push the protected ones out.
+- the routine ring (`rlog.N`) keeps the routine entries (`ROUTINE`: logins,
+  logouts, button presses, a boot self-test that passed), so these can never
+  push the protected ones out.
 
 Each ring drops its own oldest segment when full (firmware/persist/ring.py). The
-log is read newest first, both rings merged by number, so `log N` reads only
-the segments its N entries are in.
+single ring of the firmware before (`log.N`, the same lines) is read, never
+written: a pump upgraded in place keeps every entry it had. The log is read
+newest first, the rings merged by number, so `log N` reads only the segments
+its N entries are in.
 """
 
 import json
@@ -19,11 +21,14 @@ import json
 from firmware.jsonout import Dec
 from firmware.persist.ring import Ring, check, decode_line
 
-PREFIX = "log."  # the routine ring: the files of the log before the protected ring
+PREFIX = "log."  # the single ring before the protected one: read only
 PROTECTED_PREFIX = "plog."
+ROUTINE_PREFIX = "rlog."
+OLD_SEGMENTS = 4
 ROUTINE = ("login", "logout", "button")
 PROTECTED = "protected"
 ROUTINE_STORE = "routine"
+OLD_STORE = "before_upgrade"
 
 
 def _plain(v, depth=0):
@@ -85,14 +90,17 @@ class EventLog:
     persist_key = "log"
     persist_class = "acct"
 
-    def __init__(self, fs, pump, segments=48, segment_bytes=4096, routine_segments=4, routine_bytes=4096):
+    def __init__(self, fs, pump, segments=48, segment_bytes=4096, routine_segments=8, routine_bytes=4096):
         self._fs = fs
         self._pump = pump
         self.protected = Ring(fs, PROTECTED_PREFIX, segments, segment_bytes)
-        self.routine = Ring(fs, PREFIX, routine_segments, routine_bytes)
+        self.routine = Ring(fs, ROUTINE_PREFIX, routine_segments, routine_bytes)
+        # one stat of its first segment: a pump that never ran the old firmware reads nothing more
+        self.old = Ring(fs, PREFIX, OLD_SEGMENTS, 4096) if fs.exists(PREFIX + "0") else None
         self.who = _nobody  # names who acts (the shell's role); set by the wiring
         self._held = None  # entries kept in RAM during the boot (hold/release)
-        self.seq = max(self.protected.last, self.routine.last) + 1
+        old = self.old.last if self.old is not None else -1
+        self.seq = max(self.protected.last, self.routine.last, old) + 1
 
     @property
     def lost(self):
@@ -146,18 +154,24 @@ class EventLog:
         pass  # the numbering comes from the segments themselves; the boot reads d
 
     def back(self):
-        """(number, line, ring name) of every entry newest first, both rings merged."""
-        a = self.protected.back()
-        b = self.routine.back()
-        x = _next(a)
-        y = _next(b)
-        while x is not None or y is not None:
-            if y is None or (x is not None and x[0] > y[0]):
-                yield x[0], x[1], PROTECTED
-                x = _next(a)
-            else:
-                yield y[0], y[1], ROUTINE_STORE
-                y = _next(b)
+        """(number, line, ring name) of every entry newest first, the rings merged."""
+        its = [self.protected.back(), self.routine.back()]
+        names = [PROTECTED, ROUTINE_STORE]
+        if self.old is not None:
+            its.append(self.old.back())
+            names.append(OLD_STORE)
+        heads = [_next(it) for it in its]
+        while True:
+            k = -1
+            for i in range(len(heads)):
+                h = heads[i]
+                if h is not None and (k < 0 or h[0] > heads[k][0]):
+                    k = i
+            if k < 0:
+                return
+            h = heads[k]
+            yield h[0], h[1], names[k]
+            heads[k] = _next(its[k])
 
     def since(self, seq, having=None):
         """Entries numbered `seq` or later, oldest first; with `having` (bytes), only the lines
