@@ -163,14 +163,15 @@ class EventLog:
         heads = [_next(it) for it in its]
         while True:
             k = -1
+            best = None
             for i in range(len(heads)):
                 h = heads[i]
-                if h is not None and (k < 0 or h[0] > heads[k][0]):
+                if h is not None and (best is None or h[0] > best[0]):
                     k = i
-            if k < 0:
+                    best = h
+            if best is None:
                 return
-            h = heads[k]
-            yield h[0], h[1], names[k]
+            yield best[0], best[1], names[k]
             heads[k] = _next(its[k])
 
     def since(self, seq, having=None):
