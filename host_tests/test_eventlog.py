@@ -3,7 +3,7 @@
 import json
 
 from faultfs import FaultFs, PowerCut
-from persistkit import World
+from persistkit import LogPump, World
 
 from firmware.jsonout import Dec
 from firmware.persist import eventlog
@@ -11,18 +11,8 @@ from firmware.persist.eventlog import EventLog
 from firmware.persist.flashfs import MemFs
 
 
-class _Pump:
-    clock_uncertain = False
-
-    def __init__(self):
-        self.t = 1767225600
-
-    def wall(self):
-        return self.t
-
-
 def _log(fs=None, segments=3, segment_bytes=400):
-    return EventLog(fs if fs is not None else MemFs(), _Pump(), segments, segment_bytes)
+    return EventLog(fs if fs is not None else MemFs(), LogPump(), segments, segment_bytes)
 
 
 def test_entries_read_back_with_fields_and_time():

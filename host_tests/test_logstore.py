@@ -4,25 +4,15 @@ an old single-ring log is read after an upgrade, and a cut at any write step los
 import json
 
 from faultfs import FaultFs, PowerCut
-from persistkit import World
+from persistkit import LogPump, World
 
 from firmware.persist import eventlog
 from firmware.persist.eventlog import EventLog, encode_line
 from firmware.persist.flashfs import MemFs
 
 
-class _Pump:
-    clock_uncertain = False
-
-    def __init__(self):
-        self.t = 1767225600
-
-    def wall(self):
-        return self.t
-
-
 def _log(fs, segments=5, segment_bytes=400, routine=3, routine_bytes=300):
-    return EventLog(fs, _Pump(), segments, segment_bytes, routine, routine_bytes)
+    return EventLog(fs, LogPump(), segments, segment_bytes, routine, routine_bytes)
 
 
 class _CallFs(FaultFs):
@@ -153,7 +143,7 @@ def test_an_old_single_ring_log_reads_back_after_the_upgrade_and_new_entries_go_
     fs = FaultFs()
     cur = _old_ring(fs, 260)  # 4 x 4 KB turned: the head is not the last segment
     assert cur < 3 and eventlog.PREFIX + "3" in fs.files, cur
-    old = EventLog(fs, _Pump(), 48, 4096, 4, 4096).entries()
+    old = EventLog(fs, LogPump(), 48, 4096, 4, 4096).entries()
     assert len(old) > 150 and old[-1][0] == 259
     w = World(fs)  # the new firmware boots on that flash
     es = w.pump.log.entries()
