@@ -6,7 +6,8 @@ the ring sizes of firmware/persist/__init__.py, the Pico's):
 - `typical_days_held`: days of typical use the log holds whole. A typical day: the
   patient presses for a bolus 6 times (one inside the lockout, refused), and once a
   week a clinician logs in, reads `status` and the log, changes the program and logs
-  out. Run until both rings have turned; a day counts if every entry of it is readable.
+  out; every 30 days a refill visit (and a fresh cell for the sim's battery). A day counts if
+  every entry of it is readable; equal to `days_run`, the log had not yet turned.
 - `protected_entries_held`: alarm and therapy entries kept, filled through the shell
   (refused boluses, program changes, alarms raised and acknowledged) until the
   protected ring has turned twice, then 5,000 routine entries (logins, logouts): the
@@ -56,7 +57,22 @@ def _day(w, day):
         w.cmd("program continuous %dmg" % (2 + day // 7 % 2))
         w.cmd("program confirm")
         w.cmd("logout")
+    if day % 30 == 29:
+        _refill(w)
     w.run(DAY_MS - ms)
+
+
+def _refill(w):
+    # the monthly visit: reservoir drawn and filled (the sim's syringe too), the cell changed
+    w.cmd("login clinician 1234")
+    w.cmd("sim battery 4.1")
+    w.cmd("refill begin")
+    ml = json.loads(w.cmd("json on") and w.cmd("status"))["reservoir_ml"]
+    for line in ("refill withdrawn %s" % ml, "sim withdraw %s" % ml, "refill add 18", "sim refill 18"):
+        w.cmd(line)
+    w.cmd("refill confirm")
+    w.cmd("json off")
+    w.cmd("logout")
 
 
 def _complete_days(log, starts):
