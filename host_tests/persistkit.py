@@ -19,6 +19,18 @@ START = isotime.parse("2026-01-01T00:00:00")
 BOUND_RATE = 28000 + 115200
 
 
+class LogPump:
+    """The little of a pump an EventLog asks for: its clock."""
+
+    clock_uncertain = False
+
+    def __init__(self):
+        self.t = 1767225600
+
+    def wall(self):
+        return self.t
+
+
 class World:
     def __init__(self, fs=None):
         self.fs = fs if fs is not None else FaultFs()

@@ -8,8 +8,13 @@ from firmware.persist import checkpoint, eventlog, recovery
 from firmware.persist.flashfs import MemFs
 from firmware.shell import ROLE_NAMES
 
-LOG_SEGMENTS = 4
+# the protected ring: 48 x 4 KB (littlefs blocks), 188 KB kept after its oldest segment is
+# dropped, over 1,000 alarm and therapy entries; the routine ring 8 x 4 KB, months of logins
+# and button presses (docs/safety.md, "Log capacity")
+LOG_SEGMENTS = 48
 LOG_SEGMENT_BYTES = 4096
+ROUTINE_SEGMENTS = 8
+ROUTINE_SEGMENT_BYTES = 4096
 
 
 def attach(pump, shell, fs=None):
@@ -22,6 +27,8 @@ def attach(pump, shell, fs=None):
         pump,
         segments=getattr(board, "log_segments", LOG_SEGMENTS),
         segment_bytes=getattr(board, "log_segment_bytes", LOG_SEGMENT_BYTES),
+        routine_segments=getattr(board, "log_routine_segments", ROUTINE_SEGMENTS),
+        routine_bytes=getattr(board, "log_routine_bytes", ROUTINE_SEGMENT_BYTES),
     )
     # who acts: the shell's role while a command runs, else the pump itself
     log.who = lambda: ROLE_NAMES[shell.role] if shell.acting else "pump"

@@ -1,24 +1,34 @@
-"""The event and audit log: a bounded ring of segment files on flash.
+"""The event and audit log: two bounded rings of segment files on flash (SPEC 8, docs/safety.md).
 
-Every pump event (commands that change therapy, alarms, resets, logins...)
-becomes one line `JSON|CHECK` in the current segment `log.N`; when a
-segment is full the next one is overwritten, so the log never grows past
-`segments * segment_bytes` (plus one line). A cut in the middle of an append
-leaves a torn last line that fails its check and is skipped; the next append
-starts on a fresh line. Entries are [seq, wall, clock_uncertain, event, fields].
+Every pump event becomes one line `JSON|CHECK`, entries [seq, wall,
+clock_uncertain, event, fields], numbered in one sequence across both rings:
+
+- the protected ring (`plog.N`) keeps alarms, refusals, therapy changes, resets
+  and every event not named routine: the entries a clinician audits;
+- the routine ring (`rlog.N`) keeps the routine entries (`ROUTINE`: logins,
+  logouts, button presses, a boot self-test that passed), so these can never
+  push the protected ones out.
+
+Each ring drops its own oldest segment when full (firmware/persist/ring.py). The
+single ring of the firmware before (`log.N`, the same lines) is read, never
+written: a pump upgraded in place keeps every entry it had. The log is read
+newest first, the rings merged by number, so `log N` reads only the segments
+its N entries are in.
 """
 
-import hashlib
 import json
-import struct
 
 from firmware.jsonout import Dec
+from firmware.persist.ring import Ring, check, decode_line
 
-PREFIX = "log."
-
-
-def _check(text):
-    return "%08x" % struct.unpack("<I", hashlib.sha256(text).digest()[:4])[0]
+PREFIX = "log."  # the single ring before the protected one: read only
+PROTECTED_PREFIX = "plog."
+ROUTINE_PREFIX = "rlog."
+OLD_SEGMENTS = 4
+ROUTINE = ("login", "logout", "button")
+PROTECTED = "protected"
+ROUTINE_STORE = "routine"
+OLD_STORE = "before_upgrade"
 
 
 def _plain(v, depth=0):
@@ -40,35 +50,14 @@ def _nobody():
 
 def encode_line(entry):
     text = json.dumps(entry).encode()
-    return text + b"|" + _check(text).encode() + b"\n"
+    return text + b"|" + check(text).encode() + b"\n"
 
 
-def decode_line(line):
-    """The entry of one line, or None if it is torn or damaged."""
-    i = line.rfind(b"|")
-    if i < 0 or len(line) - i != 9:
-        return None
-    text = line[:i]
-    try:
-        if _check(text).encode() != line[i + 1 :]:
-            return None
-        e = json.loads(text)
-    except (ValueError, UnicodeError):
-        return None
-    if not isinstance(e, list) or len(e) != 5 or not isinstance(e[0], int):
-        return None
-    return e
-
-
-def _seq_of(line):
-    # "[123, ..." -> 123 without the checksum and the parse (a damaged line is skipped later)
-    j = line.find(b",")
-    if j < 2 or line[:1] != b"[":
-        return None
-    try:
-        return int(line[1:j])
-    except ValueError:
-        return None
+def is_routine(name, fields):
+    """True for the entries the routine ring keeps; every other entry is protected."""
+    if name == "selftest":
+        return fields.get("passed") is True  # a failed check is kept with the alarm it raised
+    return name in ROUTINE
 
 
 def _contains(line, having):
@@ -78,29 +67,21 @@ def _contains(line, having):
     return False
 
 
-def _entries(raw):
-    out = []
-    if raw:
-        for line in raw.split(b"\n"):
-            if line:
-                e = decode_line(line)
-                if e is not None:
-                    out.append(e)
-    return out
+def _wall_of(line):
+    # "[seq, wall, ..." -> wall, without the checksum and the parse
+    i = line.find(b",")
+    j = line.find(b",", i + 1)
+    try:
+        return int(line[i + 1 : j])
+    except ValueError:
+        return None
 
 
-def _last_seq(raw):
-    # from the end: a boot reads one line per segment, not the whole log
-    end = len(raw)
-    while end > 0:
-        start = raw.rfind(b"\n", 0, end - 1) + 1 if end > 1 else 0
-        line = raw[start:end].rstrip(b"\n")
-        if line:
-            e = decode_line(line)
-            if e is not None:
-                return e[0]
-        end = start
-    return None
+def _next(it):
+    try:
+        return next(it)
+    except StopIteration:
+        return None
 
 
 class EventLog:
@@ -109,37 +90,25 @@ class EventLog:
     persist_key = "log"
     persist_class = "acct"
 
-    def __init__(self, fs, pump, segments=4, segment_bytes=4096):
+    def __init__(self, fs, pump, segments=48, segment_bytes=4096, routine_segments=8, routine_bytes=4096):
         self._fs = fs
         self._pump = pump
-        self.segments = segments
-        self.segment_bytes = segment_bytes
+        self.protected = Ring(fs, PROTECTED_PREFIX, segments, segment_bytes)
+        self.routine = Ring(fs, ROUTINE_PREFIX, routine_segments, routine_bytes)
+        # one stat of its first segment: a pump that never ran the old firmware reads nothing more
+        self.old = Ring(fs, PREFIX, OLD_SEGMENTS, 4096) if fs.exists(PREFIX + "0") else None
         self.who = _nobody  # names who acts (the shell's role); set by the wiring
-        self.lost = 0  # entries that could not be written (flash full or failing)
-        self._cur = 0
-        self._size = 0
-        self._torn = False
         self._held = None  # entries kept in RAM during the boot (hold/release)
-        self.seq = 0
-        self._scan()
+        old = self.old.last if self.old is not None else -1
+        self.seq = max(self.protected.last, self.routine.last, old) + 1
 
-    def _scan(self):
-        # only each segment's last good line matters: it says where the ring is
-        best = -1
-        for i in range(self.segments):
-            raw = self._fs.read(PREFIX + str(i))
-            if not raw:
-                continue
-            last = _last_seq(raw)
-            if last is not None and last > best:
-                best = last
-                self._cur = i
-                self._size = len(raw)
-                self._torn = not raw.endswith(b"\n")
-        self.seq = best + 1 if best >= 0 else 0
+    @property
+    def lost(self):
+        """Entries that could not be written (flash full or failing)."""
+        return self.protected.lost + self.routine.lost
 
     def add(self, name, fields):
-        """Append one entry; a flash error is counted, never raised."""
+        """Append one entry to its ring; a flash error is counted, never raised."""
         f = {}
         for k in fields:
             f[str(k)] = _plain(fields[k], 1)
@@ -147,11 +116,12 @@ class EventLog:
             f["who"] = self.who()
         p = self._pump
         line = encode_line([self.seq, p.wall(), 1 if p.clock_uncertain else 0, name, f])
+        ring = self.routine if is_routine(name, f) else self.protected
         if self._held is not None:
-            self._held.append(line)
+            self._held.append((ring, line, self.seq))
             self.seq += 1
             return
-        if self._put([line]):
+        if ring.put([line], [self.seq]):
             self.seq += 1
 
     def hold(self):
@@ -165,48 +135,14 @@ class EventLog:
             self._held = []
 
     def release(self):
-        """Write the held entries, in as few flash writes as the ring allows."""
+        """Write the held entries, in as few flash writes as each ring allows."""
         held = self._held
         self._held = None
         if held:
-            self._put(held)
-
-    def _put(self, lines):
-        # lines that fit in the current segment go in one append; a full segment
-        # moves to the next one, which is overwritten. Returns the lines written.
-        done = 0
-        i = 0
-        n = len(lines)
-        while i < n:
-            pre = b"\n" if self._torn else b""
-            rotate = self._size and self._size + len(pre) + len(lines[i]) > self.segment_bytes
-            if rotate:
-                self._cur = (self._cur + 1) % self.segments
-                self._size = 0
-                self._torn = False
-                pre = b""
-            size = self._size + len(pre) + len(lines[i])
-            j = i + 1
-            while j < n and size + len(lines[j]) <= self.segment_bytes:
-                size += len(lines[j])
-                j += 1
-            data = pre + b"".join(lines[i:j])
-            name = PREFIX + str(self._cur)
-            try:
-                if rotate:
-                    self._fs.write(name, data)
-                else:
-                    self._fs.append(name, data)
-            except OSError:
-                self.lost += j - i
-                self._torn = True  # whatever reached flash may lack its newline
-                i = j
-                continue
-            self._size = size
-            self._torn = False
-            done += j - i
-            i = j
-        return done
+            for ring in (self.protected, self.routine):
+                mine = [h for h in held if h[0] is ring]
+                if mine:
+                    ring.put([h[1] for h in mine], [h[2] for h in mine])
 
     def on_event(self, name, fields):
         self.add(name, fields)
@@ -215,54 +151,70 @@ class EventLog:
         return {"seq": self.seq}
 
     def restore(self, d):
-        pass  # the numbering comes from the segments themselves (_scan); the boot reads d
+        pass  # the numbering comes from the segments themselves; the boot reads d
+
+    def back(self):
+        """(number, line, ring name) of every entry newest first, the rings merged."""
+        its = [self.protected.back(), self.routine.back()]
+        names = [PROTECTED, ROUTINE_STORE]
+        if self.old is not None:
+            its.append(self.old.back())
+            names.append(OLD_STORE)
+        heads = [_next(it) for it in its]
+        while True:
+            k = -1
+            best = None
+            for i in range(len(heads)):
+                h = heads[i]
+                if h is not None and (best is None or h[0] > best[0]):
+                    k = i
+                    best = h
+            if best is None:
+                return
+            yield best[0], best[1], names[k]
+            heads[k] = _next(its[k])
 
     def since(self, seq, having=None):
         """Entries numbered `seq` or later, oldest first; with `having` (bytes), only the lines
         that contain one of them are decoded and returned.
 
-        Read from the newest line back and only as far as `seq`, each line's number read from
-        its text: at boot these are the few a cut left after the last checkpoint, and when
-        checkpoints kept failing the rest costs a search, not a checksum and a parse each.
+        Read from the newest line back and only as far as `seq`: at boot these are the few a
+        cut left after the last checkpoint.
         """
         out = []
-        i = self._cur
-        for _ in range(self.segments):
-            raw = self._fs.read(PREFIX + str(i))
-            lines = raw.split(b"\n") if raw else []
-            k = len(lines)
-            while k > 0:
-                k -= 1
-                line = lines[k]
-                n = _seq_of(line)
-                if n is None:
+        for n, line, _ in self.back():
+            if n < seq:
+                if decode_line(line) is None:
+                    continue  # a damaged number must not end the search early
+                break
+            if having is not None and not _contains(line, having):
+                continue
+            e = decode_line(line)
+            if e is not None:
+                out.append(e)
+        out.reverse()
+        return out
+
+    def last(self, count, since_wall=None):
+        """The newest `count` readable entries (at or after `since_wall`), oldest first, each
+        with the name of its ring; only what is asked for is decoded."""
+        out = []
+        for _, line, store in self.back():
+            if since_wall is not None:
+                w = _wall_of(line)
+                if w is None or w < since_wall:
                     continue
-                if n < seq:
-                    if decode_line(line) is None:
-                        continue  # a damaged number must not end the search early
-                    out.reverse()
-                    return out
-                if having is not None and not _contains(line, having):
-                    continue
-                e = decode_line(line)
-                if e is not None:
-                    out.append(e)
-            i = (i - 1) % self.segments
+            e = decode_line(line)
+            if e is not None:
+                out.append((e, store))
+                if len(out) >= count:
+                    break
         out.reverse()
         return out
 
     def entries(self):
-        """Every readable entry, oldest first."""
-        segs = []
-        for i in range(self.segments):
-            es = _entries(self._fs.read(PREFIX + str(i)))
-            if es:
-                segs.append(es)
-        segs.sort(key=lambda es: es[0][0])
-        out = []
-        for es in segs:
-            out.extend(es)
-        return out
+        """Every readable entry, oldest first (hosts and tests: on a board use `last`)."""
+        return [e for e, _ in self.last(1 << 30)]
 
     def service(self, pump):
         pass

@@ -8,8 +8,8 @@ DEFAULT_N = 20
 MAX_N = 500
 
 
-def _fields(e):
-    d = {"seq": e[0], "time": isotime.fmt(e[1]), "event": e[3], "detail": e[4]}
+def _fields(e, store):
+    d = {"seq": e[0], "time": isotime.fmt(e[1]), "event": e[3], "detail": e[4], "store": store}
     if e[2]:
         d["clock_uncertain"] = True
     return d
@@ -38,10 +38,8 @@ def cmd_log(sh, words):
     if words and words[0] == "since":
         if len(words) != 2:
             raise PumpError(E_SYNTAX, "usage: log since ISO")
-        t = _parse_time(words[1])
-        es = [e for e in log.entries() if e[1] >= t]
-        if len(es) > MAX_N:
-            es = es[-MAX_N:]
+        # the newest MAX_N at or after the time (a clock set back may interleave older ones)
+        es = log.last(MAX_N, since_wall=_parse_time(words[1]))
     else:
         if len(words) > 1:
             raise PumpError(E_SYNTAX, "usage: log [N] | log since ISO")
@@ -52,9 +50,9 @@ def cmd_log(sh, words):
             n = int(words[0])
             if n < 1 or n > MAX_N:
                 raise PumpError(E_RANGE, "N must be 1 to %d" % MAX_N)
-        es = log.entries()[-n:]
-    text = "\n".join(_line(e) for e in es) if es else "log empty"
-    return {"entries": [_fields(e) for e in es], "count": len(es), "lost": log.lost, "text": text}
+        es = log.last(n)
+    text = "\n".join(_line(e) for e, _ in es) if es else "log empty"
+    return {"entries": [_fields(e, s) for e, s in es], "count": len(es), "lost": log.lost, "text": text}
 
 
 def cmd_time(sh, words):

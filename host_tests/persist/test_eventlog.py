@@ -3,7 +3,7 @@
 import json
 
 from faultfs import FaultFs, PowerCut
-from persistkit import World
+from persistkit import LogPump, World
 
 from firmware.jsonout import Dec
 from firmware.persist import eventlog
@@ -11,18 +11,8 @@ from firmware.persist.eventlog import EventLog
 from firmware.persist.flashfs import MemFs
 
 
-class _Pump:
-    clock_uncertain = False
-
-    def __init__(self):
-        self.t = 1767225600
-
-    def wall(self):
-        return self.t
-
-
 def _log(fs=None, segments=3, segment_bytes=400):
-    return EventLog(fs if fs is not None else MemFs(), _Pump(), segments, segment_bytes)
+    return EventLog(fs if fs is not None else MemFs(), LogPump(), segments, segment_bytes)
 
 
 def test_entries_read_back_with_fields_and_time():
@@ -66,7 +56,7 @@ def test_torn_last_line_is_skipped_and_next_entry_starts_fresh():
     log = _log(fs, segment_bytes=4000)
     log.add("a", {})
     log.add("b", {})
-    name = eventlog.PREFIX + "0"
+    name = eventlog.PROTECTED_PREFIX + "0"
     fs.files[name] = fs.files[name][:-7]  # a cut in the middle of appending "b"
     log2 = _log(fs, segment_bytes=4000)
     assert [e[3] for e in log2.entries()] == ["a"]
@@ -79,7 +69,7 @@ def test_damaged_byte_loses_one_entry_only():
     log = _log(fs, segment_bytes=4000)
     for n in ("a", "b", "c"):
         log.add(n, {"x": 1})
-    name = eventlog.PREFIX + "0"
+    name = eventlog.PROTECTED_PREFIX + "0"
     raw = bytearray(fs.files[name])
     i = raw.index(b'"b"')
     raw[i + 1] = ord("B")
@@ -237,7 +227,7 @@ def test_since_reads_back_only_as_far_as_it_must_and_decodes_only_what_is_asked(
     assert [e[0] for e in marked] == [42, 49, 56] and all(e[3] == "bolus" for e in marked)
     assert log.since(60) == []
     # a damaged line after seq is skipped, not taken as the end of the search
-    name = eventlog.PREFIX + str(log._cur)
+    name = eventlog.PROTECTED_PREFIX + str(log.protected._cur)
     raw = fs.read(name)
     assert b'"i": 58,' in raw
     fs.write(name, raw.replace(b'"i": 58,', b'"i": 5X,'))
@@ -249,7 +239,7 @@ def test_since_is_not_cut_short_by_a_damaged_number():
     log = _log(fs, segments=3, segment_bytes=4000)
     for i in range(20):
         log.add("e", {"i": i})
-    name = eventlog.PREFIX + str(log._cur)
+    name = eventlog.PROTECTED_PREFIX + str(log.protected._cur)
     raw = fs.read(name)
     assert raw.count(b"[19, ") == 1
     fs.write(name, raw.replace(b"[19, ", b"[1, "))  # the newest line's number, its check now fails

@@ -19,7 +19,7 @@ def _steps():
 def test_scenario_writes_every_record_and_log_path():
     n, trace = _steps()
     paths = set(t[2] for t in trace)
-    for p in ("acct.0", "acct.1", "rx.0", "rx.1", "log.0"):
+    for p in ("acct.0", "acct.1", "rx.0", "rx.1", "rlog.0", "plog.0"):
         assert p in paths, (p, paths)
     kinds = set(t[1] for t in trace)
     assert kinds == {"open", "data", "close"}
@@ -79,7 +79,7 @@ def _cut_after_its_log_entry(command, start=True):
     w.cmd(command)
     # the command's own log append, then the checkpoint its reply waits for
     closes = [t for t in fs.trace if t[0] > first and t[1] == "close"]
-    assert closes[0][2].startswith("log.") and any(t[2].startswith("acct.") for t in closes[1:]), closes
+    assert closes[0][2].startswith("plog.") and any(t[2].startswith("acct.") for t in closes[1:]), closes
     cut = closes[0][0] + 1
     # the first firmware goes before the second is built: two at once fragment micropython's heap
     fs = w = closes = None

@@ -34,6 +34,7 @@ OTHERS = (
     ("board_cuts", "tools.bench.board_cuts"),
     ("board_soak", "tools.bench.board_soak"),
     ("governor", "tools.bench.governor"),
+    ("logcap", "tools.bench.logcap"),
 )
 SIM_TARGET_S = 26  # SPEC 10: 30 simulated days in at most 26 s
 HEAP_BUDGET = "256K"  # issue 8: the firmware must run in 256 KB on the 64-bit unix port
