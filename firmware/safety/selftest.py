@@ -127,7 +127,8 @@ class SelfTest:
         self._pump = pump
         self.results = {}  # the boot's results, then the last periodic pass's
         self.failed = []
-        self._first = True  # the watchdog is judged and the boot entry written at the first pass
+        self._first = True  # the watchdog is judged at the first pass
+        self._unlogged = False  # the boot entry is written at the pass after (see service)
         self._last_ms = pump.now_ms()
         self._job = None  # the periodic pass under way: [src, sha256, pos] or [None, ...]
         self._reported = []  # the periodic failures last logged (a lasting fault is logged once)
@@ -212,6 +213,13 @@ class SelfTest:
             self._guard(self.results, "watchdog", lambda: check_watchdog(pump.board))
             if self.results["watchdog"] != OK:
                 self._judge(pump, self.failed + ["watchdog"], "boot")
+            # the entry's littlefs append (60-150 ms on the Pico) waits one pass: the console
+            # answers its first line in between. Every check has judged and any failure has
+            # raised SELFTEST already; only the record of them comes a pass later
+            self._unlogged = True
+            return
+        if self._unlogged:
+            self._unlogged = False
             self._log(pump, "boot")
             return
         job = self._job

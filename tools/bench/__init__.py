@@ -33,6 +33,7 @@ OTHERS = (
     ("board", "tools.bench.board"),
     ("board_cuts", "tools.bench.board_cuts"),
     ("board_soak", "tools.bench.board_soak"),
+    ("board_profile", "tools.bench.board_profile"),
     ("governor", "tools.bench.governor"),
     ("logcap", "tools.bench.logcap"),
 )
