@@ -96,6 +96,10 @@ class Pump:
         """Unix seconds of the wall clock."""
         return self._wall_base + (self.uptime.ms - self._wall_at_ms) // 1000
 
+    def wall_at(self, ms):
+        """Unix seconds of the wall clock at uptime `ms` (earlier ones too: the boot's own log)."""
+        return self._wall_base + (ms - self._wall_at_ms) // 1000
+
     def wall_frac_ms(self):
         """Milliseconds since the wall clock's last whole second (0..999)."""
         return (self.uptime.ms - self._wall_at_ms) % 1000

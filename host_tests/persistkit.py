@@ -30,6 +30,12 @@ class LogPump:
     def wall(self):
         return self.t
 
+    def now_ms(self):
+        return 0
+
+    def wall_at(self, ms):
+        return self.t
+
 
 class World:
     def __init__(self, fs=None):

@@ -115,12 +115,13 @@ class EventLog:
         if "who" not in f:
             f["who"] = self.who()
         p = self._pump
-        line = encode_line([self.seq, p.wall(), 1 if p.clock_uncertain else 0, name, f])
         ring = self.routine if is_routine(name, f) else self.protected
         if self._held is not None:
-            self._held.append((ring, line, self.seq))
+            # stamped at release: the boot logs before its restore has set the clock
+            self._held.append((ring, self.seq, p.now_ms(), name, f))
             self.seq += 1
             return
+        line = encode_line([self.seq, p.wall(), 1 if p.clock_uncertain else 0, name, f])
         if ring.put([line], [self.seq]):
             self.seq += 1
 
@@ -139,10 +140,14 @@ class EventLog:
         held = self._held
         self._held = None
         if held:
+            p = self._pump
+            u = 1 if p.clock_uncertain else 0
             for ring in (self.protected, self.routine):
                 mine = [h for h in held if h[0] is ring]
                 if mine:
-                    ring.put([h[1] for h in mine], [h[2] for h in mine])
+                    # each at the time it happened by the clock as restored
+                    lines = [encode_line([h[1], p.wall_at(h[2]), u, h[3], h[4]]) for h in mine]
+                    ring.put(lines, [h[1] for h in mine])
 
     def on_event(self, name, fields):
         self.add(name, fields)

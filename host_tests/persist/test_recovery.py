@@ -278,3 +278,24 @@ def test_boot_rewrites_rx_only_when_the_restore_changed_it():
     w.cmd("stop")
     w.reboot()
     assert w.pump.state == "stopped"  # what changed after the skipped writes is still saved
+
+
+def test_the_boots_own_entries_carry_the_restored_clock_and_log_time_never_goes_back():
+    # the boot logs (DEFAULT_PIN, the restore's own) before the clock is restored: those entries
+    # were stamped with the boot's start time, a day before the entries around them
+    w = World()
+    _running(w)
+    w.run(86400000)
+    _cut(w)
+    w.run(60000)
+    entries = w.pump.log.entries()
+    walls = [e[1] for e in entries]
+    back = [
+        (entries[i - 1][3], entries[i][3], walls[i - 1] - walls[i])
+        for i in range(1, len(walls))
+        if walls[i] < walls[i - 1]
+    ]
+    assert not back, "log time goes back: %s" % back
+    pin = [e for e in entries if e[3] == "alarm" and e[4].get("code") == "DEFAULT_PIN"]
+    # a day on, less the checkpoint interval the restored clock may lag by
+    assert len(pin) == 2 and pin[1][1] > walls[0] + 86400 - 120, pin
