@@ -179,6 +179,11 @@ class Editor:
             self.over = True  # reported once, at Enter, as E_TOOLONG
             self._write("\x07")
             return
+        if self.cur == len(self.buf):
+            self.buf.append(b)  # typing at the end, the usual case: no tail to redraw
+            self.cur += 1
+            self._write(_glyph(b))
+            return
         self.buf[self.cur : self.cur] = bytes((b,))
         self.cur += 1
         tail = self._text(self.cur, len(self.buf))
