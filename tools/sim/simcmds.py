@@ -13,7 +13,7 @@ a finger would.
 from firmware.errors import E_RANGE, E_SYNTAX, PumpError
 from firmware.parse import decimal
 
-# every `sim` command, for `help sim` (host_tests/test_sim_help.py runs each one's first word)
+# every `sim` command, for `help sim` (host_tests/host/test_sim_console.py checks it against the dispatchers)
 USAGES = (
     "sim run DURATION             move virtual time (90s, 15m, 2h, 7d)",
     "sim power-cut [DURATION]     power off that long, then boot again",

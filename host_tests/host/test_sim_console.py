@@ -2,56 +2,19 @@
 """`make sim` on a terminal: the board's console (banner, editing, alarm lines), `help sim`, quit/exit."""
 
 import os
-import pty
 import re
-import select
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
+
+from ttykit import Tty  # noqa: E402
 
 from tools.sim import simcmds  # noqa: E402
 
 LEFT = b"\x1b[D"
-
-
-class Tty:
-    def __init__(self, args):
-        master, slave = pty.openpty()
-        self.p = subprocess.Popen(
-            [sys.executable, "-m", "tools.sim.launch"] + args,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            cwd=ROOT,
-            env=dict(os.environ),
-        )
-        os.close(slave)
-        self.master = master
-        self.buf = b""
-
-    def read_until(self, token, timeout=60):
-        end = time.time() + timeout
-        while token not in self.buf and time.time() < end:
-            r, _, _ = select.select([self.master], [], [], 0.2)
-            if r:
-                try:
-                    self.buf += os.read(self.master, 4096)
-                except OSError:
-                    break
-        return token in self.buf
-
-    def send(self, b):
-        os.write(self.master, b)
-
-    def close(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-        self.p.wait(timeout=20)
-        os.close(self.master)
 
 
 def test_terminal_banner_editing_help_sim_and_quit():
