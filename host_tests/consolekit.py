@@ -36,3 +36,60 @@ class FakePoll:
             if self.waits > self.limit:
                 raise self.stop
         return []
+
+
+class Screen:
+    """What a VT100 shows for the console's output: the lines, and the cursor on the last one.
+
+    Knows what the console writes: printable ASCII, BS, CR, LF, BEL, `ESC [ n D`, `ESC [ n C`
+    and `ESC [ K`; anything else fails the test.
+    """
+
+    def __init__(self):
+        self.done = []
+        self.row = []
+        self.col = 0
+
+    def put(self, s):
+        i = 0
+        while i < len(s):
+            c = s[i]
+            i += 1
+            if c == "\n":
+                self.done.append("".join(self.row).rstrip())
+                self.row = []
+                self.col = 0
+            elif c == "\r":
+                self.col = 0
+            elif c == "\b":
+                self.col = self.col - 1 if self.col else 0
+            elif c == "\x07":
+                pass
+            elif c == "\x1b":
+                assert s[i] == "[", repr(s)
+                j = i + 1
+                while s[j].isdigit():
+                    j += 1
+                n = int(s[i + 1 : j]) if j > i + 1 else 1
+                f = s[j]
+                i = j + 1
+                if f == "D":
+                    self.col = self.col - n if self.col > n else 0
+                elif f == "C":
+                    self.col += n
+                elif f == "K":
+                    del self.row[self.col :]
+                else:
+                    raise AssertionError("escape %r" % f)
+            else:
+                assert 32 <= ord(c) < 127, repr(c)
+                while len(self.row) < self.col:
+                    self.row.append(" ")
+                if self.col < len(self.row):
+                    self.row[self.col] = c
+                else:
+                    self.row.append(c)
+                self.col += 1
+
+    def line(self):
+        return "".join(self.row).rstrip()

@@ -4,10 +4,10 @@ import sys
 
 from firmware import isotime
 from firmware.dose import MODE_BACKOFF
-from firmware.errors import E_STATE, E_SYNTAX, E_UNKNOWN, PumpError
+from firmware.errors import E_STATE, E_SYNTAX, PumpError
 from firmware.pump import ALARM, RUNNING, STOPPED, SUSPENDED, VERSION
 from firmware.shell import ANY, CLINICIAN, ROLE_NAMES
-from firmware.shell.shell import no_args, printable
+from firmware.shell.shell import no_args, unknown
 from firmware.volume import steps_to_ml
 
 
@@ -21,14 +21,17 @@ def cmd_help(sh, words):
     if words:
         c = sh.command(words[0])
         if c is None:
-            raise PumpError(E_UNKNOWN, "unknown command '%s'; try help" % printable(words[0]))
-        return {
+            raise unknown(sh, words[0])
+        d = {
             "command": c.name,
             "usage": c.usage,
             "role": _role(c),
             "help": c.text,
-            "text": "%s  (%s)\n  %s" % (c.usage, _role(c), c.text),
+            "text": "%s  (%s)\n  %s" % (c.usage, _role(c), c.detail or c.text),
         }
+        if c.detail:
+            d["detail"] = c.detail
+        return d
     sh.load_all()
     names = sorted(sh.commands)
     lines = ["%-34s %s" % (sh.commands[n].usage, sh.commands[n].text) for n in names]

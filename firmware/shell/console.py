@@ -8,13 +8,17 @@ script turned it off); `safe_stop` then stops the motor and the timer and
 the watchdog, so the REPL and `mpremote` can take over.
 
 Human mode echoes what is typed (a serial terminal shows nothing otherwise)
-and lets backspace edit the line; JSON mode echoes nothing and writes
-nothing but replies and the prompt.
+and edits the line as a terminal user expects (firmware/shell/editline.py,
+imported at the first byte typed in human mode, not at boot); it prints an
+alarm when it is raised, on its own line, and then the prompt and the line
+typed so far again. JSON mode echoes nothing and writes nothing but replies
+and the prompt (SPEC 9): no banner, no alarm lines, no editing.
 """
 
 import sys
 
 from firmware import ctrlc
+from firmware.pump import VERSION
 from firmware.shell.lines import LineSplitter
 
 PROMPT = "pump> "
@@ -39,39 +43,67 @@ class Console:
         self._write = write
         self._poll = poll
         self.lines = LineSplitter()
-        self._cr = False  # the last byte was CR: a LF after it ends no new line
+        self.editor = None  # the line editor, made at the first byte typed in human mode
+        self.busy = False  # a line is being answered: an alarm line needs no prompt after it
+        self.listen(pump)
+
+    def listen(self, pump):
+        """Hear `pump`'s alarms (again after the simulator's power cut built a new pump)."""
+        self.pump = pump
+        pump.listeners.append(self._event)
+
+    def banner(self):
+        if not self.shell.json:
+            self._write("pump firmware %s on %s; type help\n" % (VERSION, self.pump.board.name))
 
     def prompt(self):
         self._write(PROMPT)
 
+    def _event(self, name, fields):
+        if name != "alarm" or self.shell.json:
+            return
+        line = "alarm %s (%s)" % (fields.get("code"), fields.get("priority"))
+        if fields.get("detail"):
+            line += ": " + str(fields["detail"])
+        if self.busy:
+            self._write(line + "\n")  # the typed line already ended; the reply follows
+            return
+        self._write("\r\x1b[K" + line + "\n")  # over the prompt line, then that line again
+        ed = self.editor
+        if ed is None:
+            self.prompt()
+        else:
+            ed.redraw(PROMPT)
+
     def feed(self, data):
         """Take bytes from the console; answer every line they complete."""
-        human = not self.shell.json
-        if human:
-            data = self._edit(data)
-        for line in self.lines.feed(data):
-            reply = self.shell.handle(line)
-            if reply is not None:
-                self._write(reply + "\n")
-                self.prompt()
-            elif not self.shell.json:
-                self.prompt()  # a person pressing Enter gets a fresh prompt
+        i = 0
+        n = len(data)
+        while i < n and not self.shell.json:
+            ed = self.editor
+            if ed is None:
+                from firmware.shell.editline import Editor
 
-    def _edit(self, data):
-        # echo and backspace for a person at a terminal; JSON mode never gets here
-        out = bytearray()
-        for b in data:
-            if b == 8 or b == 127:
-                if self.lines.erase():
-                    self._write("\b \b")
-                continue
-            if b == 13 or (b == 10 and not self._cr):
-                self._write("\n")  # the boards' sys.stdout turns LF into CRLF itself
-            elif 32 <= b < 127 or b == 9:
-                self._write(chr(b))
-            self._cr = b == 13
-            out.append(b)
-        return bytes(out)
+                ed = self.editor = Editor(self._write)
+            line = ed.key(data[i])
+            i += 1
+            if line is not None:
+                self._answer(line)
+        if i < n:
+            for line in self.lines.feed(data[i:] if i else data):
+                self._answer(line)
+
+    def _answer(self, line):
+        self.busy = True
+        try:
+            reply = self.shell.handle(line)
+        finally:
+            self.busy = False
+        if reply is not None:
+            self._write(reply + "\n")
+            self.prompt()
+        elif not self.shell.json:
+            self.prompt()  # a person pressing Enter gets a fresh prompt
 
     def step(self):
         """Read what is waiting (at most READ_BURST bytes) without blocking for long."""
@@ -119,6 +151,7 @@ def serve(pump, shell, board, inp=None, write=None, poll=None, on_stop=None):
         _kbd_intr(3)
         board.start_ticks(pump.engine.on_tick)
         board.start_watchdog()
+        con.banner()
         con.prompt()
         while True:
             pump.service()

@@ -35,13 +35,6 @@ class LineSplitter:
                     self._buf.append(b)
         return out
 
-    def erase(self):
-        """Backspace at a terminal (human mode only): drop the last byte; False if none."""
-        if self._over or not self._buf:
-            return False
-        self._buf = self._buf[:-1]
-        return True
-
     def pending(self):
         """A partial line is waiting (end of input flushes it)."""
         return bool(self._buf) or self._over

@@ -28,6 +28,7 @@ class Command:
         self.usage = usage
         self.text = text
         self.load = load  # set on a placeholder: what imports and registers the real command
+        self.detail = None  # longer text for `help NAME` (the simulator's list of `sim` commands)
 
 
 class Shell:
@@ -65,7 +66,7 @@ class Shell:
         def run(sh, words):
             c = self.command(name)
             if c is None:
-                raise PumpError(E_UNKNOWN, "unknown command '%s'; try help" % printable(name))
+                raise unknown(self, name)
             return c.fn(sh, words)
 
         return run
@@ -138,7 +139,7 @@ class Shell:
             h(self)
         cmd = self.command(words[0])
         if cmd is None:
-            raise PumpError(E_UNKNOWN, "unknown command '%s'; try help" % printable(words[0]))
+            raise unknown(self, words[0])
         # the role is checked before the handler looks at any value
         if cmd.role > self.role:
             raise PumpError(E_AUTH, "'%s' needs the clinician role; login clinician PIN" % cmd.name)
@@ -165,6 +166,41 @@ class Shell:
         if self.json:
             return jsonout.encode({"ok": False, "code": code, "error": msg})
         return "error %s: %s" % (code, msg)
+
+
+def unknown(sh, name):
+    """E_UNKNOWN for `name`, naming the nearest command when one is near (a typo)."""
+    best = None
+    far = 3 if len(name) > 4 else 2  # at most 2 edits (1 for a short word) from a command
+    if len(name) <= 20:
+        for n in sh.commands:
+            d = distance(name, n, far)
+            if d < far:
+                best, far = n, d
+    msg = "unknown command '%s'; " % printable(name)
+    if best is not None:
+        return PumpError(E_UNKNOWN, msg + "did you mean '%s'?" % best)
+    return PumpError(E_UNKNOWN, msg + "try help")
+
+
+def distance(a, b, cap):
+    """Edit distance of `a` and `b` with adjacent swaps (Damerau), or `cap` once it is that far."""
+    if abs(len(a) - len(b)) >= cap:
+        return cap
+    prev2 = None
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            c = 0 if a[i - 1] == b[j - 1] else 1
+            v = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + c)
+            if prev2 is not None and c and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            row[j] = v
+        if min(row) >= cap:
+            return cap
+        prev2, prev = prev, row
+    return min(prev[len(b)], cap)
 
 
 def check_line(raw):

@@ -3,8 +3,6 @@
 
 import json
 import os
-import pty
-import select
 import subprocess
 import sys
 import time
@@ -12,6 +10,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
+
+from ttykit import Tty  # noqa: E402
 
 from tools.sim import launch  # noqa: E402
 
@@ -63,43 +63,19 @@ def test_make_sim_piped_through_make():
 
 
 def test_interactive_on_a_terminal():
-    master, slave = pty.openpty()
-    p = subprocess.Popen(
-        [sys.executable, "-m", "tools.sim.launch", "--rate", "1"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        cwd=ROOT,
-        env=dict(os.environ),
-    )
-    os.close(slave)
-    buf = b""
-
-    def read_until(token, timeout=60):
-        nonlocal buf
-        end = time.time() + timeout
-        while token not in buf and time.time() < end:
-            r, _, _ = select.select([master], [], [], 0.5)
-            if r:
-                try:
-                    buf += os.read(master, 4096)
-                except OSError:
-                    break
-        return token in buf
-
+    t = Tty(["--rate", "1"])
     try:
-        assert read_until(b"pump> ")
-        os.write(master, b"json on\n")
-        assert read_until(b'"json": true')
+        assert t.read_until(b"pump> ")
+        t.send(b"json on\n")
+        assert t.read_until(b'"json": true')
         time.sleep(1.5)  # interactively, virtual time follows wall time
-        os.write(master, b"status\n")
-        assert read_until(b'"state": "running"')
-        line = [x for x in buf.split(b"\n") if b'"state": "running"' in x][-1]
+        t.send(b"status\n")
+        assert t.read_until(b'"state": "running"')
+        line = [x for x in t.buf.split(b"\n") if b'"state": "running"' in x][-1]
         status = json.loads(line[line.index(b"{") :])
         assert status["delivered_total_steps"] >= 0
         assert status["clock"] != "2026-01-01T00:00:00"
-        os.write(master, b"\x04")  # end of input on a terminal
+        t.send(b"\x04")  # end of input on a terminal: Ctrl-D on an empty line
+        assert t.p.wait(timeout=60) == 0
     finally:
-        p.terminate()
-        p.wait(timeout=10)
-        os.close(master)
+        t.close()

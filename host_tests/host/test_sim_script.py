@@ -98,8 +98,11 @@ SCRIPT = [
     ("json", "json on", OK),
     ("login", "login clinician 4321", "E_LOCKED"),
     ("sim", "sim run 15m", OK),
+    ("quit", "quit now", "E_SYNTAX"),
+    ("exit", "exit 0", "E_SYNTAX"),
     ("login", "login clinician 4321", OK),
 ]
+ENDS_SESSION = ("quit", "exit")  # their valid use ends the simulator: each gets a session of its own
 
 
 def _sim(lines, args=()):
@@ -148,6 +151,10 @@ def test_every_registered_command_valid_and_invalid():
             invalid.add(cmd)
         if line == "login clinician 1234" and d["ok"] and "passwd" not in valid:
             assert "DEFAULT_PIN" in d["alarms"], r
+    for name in ENDS_SESSION:
+        out = _sim(["json on", name, "status"])
+        if out[1:] == ['{"ok": true, "quit": true}']:  # and nothing answered after it
+            valid.add(name)
     missing = sorted(n for n in names if n not in valid or n not in invalid)
     assert not missing, "add a valid and an invalid use to SCRIPT for: %s" % missing
     # the last login came after passwd: the factory-PIN alarm is gone

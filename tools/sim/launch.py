@@ -62,10 +62,33 @@ def main(argv=None):
         args[i] = os.path.abspath(args[i])  # the simulator runs in the repository
         if claim(args[i]) is None:
             return 1
+    saved = _cbreak()
     try:
         return subprocess.call(command(args), env=env(), cwd=ROOT)
     except KeyboardInterrupt:
         return 130
+    finally:
+        if saved is not None:
+            import termios
+
+            termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
+
+
+def _cbreak():
+    """A terminal on stdin: byte by byte, no echo (the simulator's console echoes and edits, as a
+    board's does); Ctrl-C still signals. The old settings, to restore, or None."""
+    if not sys.stdin.isatty():
+        return None
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+    mode = termios.tcgetattr(fd)
+    mode[3] &= ~termios.ECHO  # setcbreak leaves echo on before Python 3.12
+    termios.tcsetattr(fd, termios.TCSADRAIN, mode)
+    return saved
 
 
 if __name__ == "__main__":

@@ -13,6 +13,25 @@ a finger would.
 from firmware.errors import E_RANGE, E_SYNTAX, PumpError
 from firmware.parse import decimal
 
+# every `sim` command, for `help sim` (host_tests/host/test_sim_console.py checks it against the dispatchers)
+USAGES = (
+    "sim run DURATION             move virtual time (90s, 15m, 2h, 7d)",
+    "sim power-cut [DURATION]     power off that long, then boot again",
+    "sim save                     write --state DIR now",
+    "sim occlude on|off|partial   block the catheter",
+    "sim leak ML_PER_DAY          a leak at the catheter",
+    "sim fault pressure|reservoir|battery stuck|open|ok",
+    "sim fault image corrupt|ok   the flash image the self-test checks",
+    "sim fault enable stuck|ok    the driver's EN line",
+    "sim stall on|off             the motor stalls",
+    "sim battery VOLTS            the cell's voltage",
+    "sim button                   press the patient button (100 ms)",
+    "sim refill ML                the syringe adds drug at the port",
+    "sim withdraw ML              the syringe draws drug out",
+    "sim model [compliance=UL_PER_KPA]  the physical model's state",
+    "quit | exit                  end the simulator (a clean shutdown, as end of input)",
+)
+
 PRESS_MS = 100
 PASS_MS = 10  # the board's main loop passes every ~10 ms
 

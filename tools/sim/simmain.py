@@ -2,7 +2,12 @@
 
 Reads shell lines from stdin (a terminal: virtual time follows wall time; a
 pipe: virtual time moves only with `sim run`), answers each, and at end of
-input shuts the pump down cleanly.
+input, `quit` or `exit` shuts the pump down cleanly.
+
+On a terminal (launch.py has put it in cbreak mode, no echo) the board's own
+console does the echo, the line editing, the banner and the alarm lines, so
+`make sim` behaves as the board's serial console; Ctrl-D on an empty line is
+end of input. A pipe gets the plain loop: no echo, no banner, replies only.
 """
 
 import select
@@ -46,9 +51,13 @@ def main(argv):
         import utime
 
         last = utime.ticks_ms()
+        from firmware.shell.console import Console
+
+        con = Console(sim.pump, sim.shell, None, out.write, None)
+        con.banner()
     out.write("pump> ")
     try:
-        while True:
+        while not sim.quit:
             if interactive:
                 ready = poll.poll(100)
                 now = utime.ticks_ms()
@@ -59,9 +68,19 @@ def main(argv):
             data = inp.read(1)
             if not data:
                 break
+            if interactive:
+                if data == b"\x04" and (con.editor is None or not con.editor.pending()):
+                    out.write("\n")
+                    break
+                con.feed(data)
+                if con.pump is not sim.pump:  # `sim power-cut` booted a new firmware
+                    con.shell = sim.shell
+                    con.listen(sim.pump)
+                continue
             for reply in sim.feed(data):
                 out.write(reply + "\n")
-                out.write("pump> ")
+                if not sim.quit:
+                    out.write("pump> ")
     except KeyboardInterrupt:
         out.write("\n")  # Ctrl-C on the terminal: a commanded stop, saved like end of input
     for reply in sim.finish():

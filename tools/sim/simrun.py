@@ -35,6 +35,7 @@ class Simulator:
         self.fs = opts.get("fs") or (StateFs(opts["state"]) if opts.get("state") else MemFs())
         self.boot("power-on")
         self.lines = LineSplitter()
+        self.quit = False  # `quit` or `exit` was answered: the entry point ends the session
         if opts.get("rate") is not None and self.pump.mode == "none":
             self._demo_rate(opts["rate"])
 
@@ -42,8 +43,13 @@ class Simulator:
         """Boot the firmware from its flash files, as a board does after reset."""
         self.pump, self.shell = app.build(self.board, start_time=self.opts["start"], fs=self.fs, cause=cause)
         self.shell.add(
-            "sim", ANY, self.cmd_sim, "sim run DURATION|...", "simulator controls (sim board only)"
+            "sim", ANY, self.cmd_sim, "sim run DURATION|...", "simulator controls (sim board only); help sim"
         )
+        from tools.sim.simcmds import USAGES
+
+        self.shell.commands["sim"].detail = "\n  ".join(USAGES)
+        for name in ("quit", "exit"):
+            self.shell.add(name, ANY, self.cmd_quit, name, "end the simulator (sim board only)")
         self.board.start_ticks(self.pump.engine.on_tick)
         self.board.start_watchdog()  # as console.serve does after build; the self-test asks
 
@@ -139,6 +145,12 @@ class Simulator:
         sync = getattr(self.fs, "sync", None)
         if sync is not None:
             sync()  # --state DIR: the records and log reach the directory
+
+    def cmd_quit(self, sh, words):
+        if words:
+            raise PumpError(E_SYNTAX, "usage: quit")
+        self.quit = True
+        return {"quit": True, "text": "simulator ending"}
 
     def cmd_sim(self, sh, words):
         if not words:
