@@ -79,3 +79,30 @@ def test_png_summary_refuses_other_files():
 def test_rolling_mean_smooths_whole_steps():
     assert plot.rolling_mean([2, 3, 3, 2, 3, 3], 3) == [2.0, 2.5, 8 / 3, 8 / 3, 8 / 3, 8 / 3]
     assert plot.rolling_mean([], 60) == []
+
+
+def test_alarm_spans_run_from_onset_to_clear_and_mark_the_window_edges():
+    spans = plot.alarm_spans(samples(), META)
+    t0 = 29453760
+    assert [list(s) for s in spans] == [
+        ["DEFAULT_PIN", t0, t0 + 119, True, True],  # active before the window and still at its end
+        ["OCCLUSION", t0 + 60, t0 + 80, False, False],  # onset and clear both drawn
+        ["RESERVOIR_LOW", t0 + 100, t0 + 119, False, True],
+    ]
+
+
+def test_a_window_opening_inside_an_alarm_is_not_a_new_onset():
+    w = plot.window(samples(), META, since=29453760 + 70)
+    spans = plot.alarm_spans(w, META)
+    occ = [s for s in spans if s[0] == "OCCLUSION"]
+    assert occ == [("OCCLUSION", 29453760 + 70, 29453760 + 80, True, False)]
+
+
+def test_one_backoff_sample_does_not_squash_the_rate_axis():
+    s = samples()
+    s[30][1] = 5000  # one back-off minute: far above the rest
+    path = os.path.join(tempfile.mkdtemp(), "b.png")
+    got = plot.draw(s, META, path, title={"pump": "P1", "drug": "morphine"}, priorities={"OCCLUSION": "high"})
+    assert got["rate_clipped"] == 1
+    assert plot.clip_top([r / 20000 * 1440 for _m, r, *_x in s]) < 14 / 20000 * 1440 * 2
+    assert got["title"] == "pump P1, morphine, 2026-01-01 00:00 to 2026-01-01 01:59 UTC"

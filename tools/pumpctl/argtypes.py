@@ -114,3 +114,16 @@ def output_file(text):
             "E_PATH: cannot write %s: folder %s is not writable" % (text, folder)
         )
     return text
+
+
+def when(text):
+    """'2026-01-02T08:00' (UTC) -> minutes since the epoch, as the trend counts them."""
+    import datetime
+
+    try:
+        d = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("E_SYNTAX: a UTC time like 2026-01-02T08:00: %r" % text) from None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=datetime.timezone.utc)
+    return int(d.timestamp()) // 60

@@ -61,6 +61,23 @@ def connection_options(p, top):
     )
 
 
+def span_options(s):
+    s.add_argument(
+        "--last",
+        type=at.seconds,
+        metavar="DURATION",
+        help="the last DURATION up to the newest sample, e.g. 7d",
+    )
+    s.add_argument("--since", type=at.when, metavar="TIME", help="from this UTC time, e.g. 2026-01-02T08:00")
+    s.add_argument("--until", type=at.when, metavar="TIME", help="up to this UTC time")
+    s.add_argument(
+        "--record",
+        type=at.output_file,
+        metavar="CSV",
+        help="the host-side trend record to read and extend (default DIR/trend.csv with --state)",
+    )
+
+
 def parser():
     p = Parser(prog="pumpctl", description="Program and inspect the intrathecal pump.")
     p.add_argument("--version", action="version", version=version(), help="the pumpctl and firmware version")
@@ -108,8 +125,19 @@ def parser():
     s.add_argument(
         "-n", type=at.count, default=500, help="the last N entries (default 500, the most one reply holds)"
     )
-    s = command("plot", "delivery, pressure, reservoir over time to PNG")
+    s = command("plot", "delivery, pressure, reservoir and alarms over a time range to PNG")
     s.add_argument("file", type=at.output_file, help="the PNG to write")
+    span_options(s)
+    s = command("trend", "the per-minute trend samples (and the host-side record)")
+    s.add_argument("--csv", type=at.output_file, metavar="FILE", help="write the samples as CSV here")
+    span_options(s)
+    s = command("report", "a self-contained HTML trial report")
+    s.add_argument("file", type=at.output_file, help="the .html to write")
+    s.add_argument(
+        "--balance", type=at.input_file, metavar="CSV", help="balance readings: adds the trumpet table"
+    )
+    s.add_argument("--density", type=at.density, help="liquid density for --balance (default water at 20 C)")
+    span_options(s)
     s = command("sim", "the background simulator of --state DIR: is it running, stop it")
     s.add_argument(
         "action",

@@ -238,12 +238,73 @@ def cmd_log(pump, args):
     return 0
 
 
+def trend_span(pump, args):
+    """The pump's samples, added to the host-side record, merged with it and cut to
+    --last/--since/--until; returns (samples, meta)."""
+    from tools.analysis import plot, record
+
+    samples, meta = plot.fetch(pump, progress=True)
+    path = record.default_path(args)
+    if path:
+        record.append(path, samples, meta["fields"])
+        samples = record.merged(path, samples)
+    since, until = args.since, args.until
+    if args.last is not None and samples:
+        end = samples[-1][0] if until is None else until
+        since = end - int(args.last) // 60
+    return plot.window(samples, meta, since, until), meta
+
+
+def figure_title(pump, args):
+    """pump (port or state folder), drug, and alarm priorities from the pump's replies."""
+    rx = pump.call("rx", check=False).get("prescription") or {}
+    pr = {}
+    from tools.pumpctl import logcsv
+
+    for e in logcsv.entries(pump.call("log 500", check=False)):
+        d = e.get("detail") or {}
+        if e.get("event") == "alarm" and d.get("code"):
+            pr[d["code"]] = d.get("priority")
+    for a in pump.call("status", check=False).get("alarms", []) or []:
+        pr[a.get("code")] = a.get("priority")
+    name = os.path.basename(os.path.normpath(args.state)) if args.state else args.port
+    return {"pump": name, "drug": rx.get("drug")}, pr, rx
+
+
 def cmd_plot(pump, args):
     from tools.analysis import plot
 
-    samples, meta = plot.fetch(pump, progress=True)
-    summary = plot.draw(samples, meta, args.file)
+    samples, meta = trend_span(pump, args)
+    title, pr, _rx = figure_title(pump, args)
+    summary = plot.draw(samples, meta, args.file, title=title, priorities=pr)
     print("%s: %s" % (args.file, summary["note"]))
+    return 0
+
+
+def cmd_trend(pump, args):
+    from tools.analysis import record
+
+    samples, meta = trend_span(pump, args)
+    if args.csv:
+        record.write_csv(args.csv, samples, meta["fields"])
+        print("%d trend samples written to %s" % (len(samples), args.csv))
+    else:
+        print(",".join(meta["fields"]))
+        for x in samples:
+            print(",".join("" if v is None else str(v) for v in x))
+    return 0
+
+
+def cmd_report(pump, args):
+    from tools.analysis import report
+
+    samples, meta = trend_span(pump, args)
+    title, pr, rx = figure_title(pump, args)
+    facts = report.gather(pump)
+    html = report.build(facts, samples, meta, title, pr, balance=args.balance, density=args.density)
+    with open(args.file, "w", encoding="utf-8") as f:
+        f.write(html)
+    print("report written to %s" % args.file)
     return 0
 
 
