@@ -15,7 +15,7 @@ import pytest
 
 from tools.pumpctl import cli
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(ROOT, "docs", "examples", "rx-ptm.toml")  # hydromorphone 2 mg/mL, 1 mg/day, ptm
 
 
